@@ -1,0 +1,187 @@
+// consumer: receives messages from a queue and writes them as lines, or verifies generated ones.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "exit_codes.hpp"
+#include "options.hpp"
+#include "output_sink.hpp"
+#include "shmq/consumer.hpp"
+#include "signals.hpp"
+#include "statistics.hpp"
+#include "verifier.hpp"
+
+namespace po = boost::program_options;
+using namespace shmq;
+using namespace shmq::cli;
+using shmq::consumer::OutputSink;
+using shmq::consumer::Verifier;
+
+namespace {
+
+constexpr const char* kSynopsis =
+    "Receives messages from the named queue, creating it if needed, until end of stream: every\n"
+    "producer that attached has detached and the ring is empty.\n"
+    "  --output FILE|-   write each message followed by a newline (default: standard output)\n"
+    "  --verify          check generated messages: checksum, per-producer order, no gaps\n"
+    "A message is released back to the ring only after it has been written out. On SIGINT/SIGTERM\n"
+    "the consumer finishes the messages it holds, detaches and prints its statistics.";
+
+constexpr std::uint32_t kBatch = 256;  // messages per take: one semaphore operation per batch
+
+struct Settings {
+  CommonOptions common;
+  std::optional<std::string> output;
+  bool verify = false;
+  bool verify_order = false;
+  std::uint32_t expect_producers = 1;
+  std::chrono::nanoseconds delay{0};
+};
+
+struct Progress {
+  std::uint64_t messages = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t corrupt_slots = 0;
+  int exit_code = kExitOk;
+  std::string outcome = "end-of-stream";
+};
+
+Settings read_settings(const po::variables_map& values) {
+  Settings settings;
+  settings.common = read_common_options(values);
+  if (values.count("output")) settings.output = values["output"].as<std::string>();
+  settings.verify = values.count("verify") != 0;
+  settings.verify_order = values.count("verify-order") != 0;
+  if (settings.verify && settings.verify_order) {
+    throw UsageError("--verify and --verify-order contradict: pick one");
+  }
+  if (!settings.verify && !settings.verify_order && !settings.output) settings.output = "-";
+  if (values.count("expect-producers")) {
+    settings.expect_producers = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+        parse_count(values["expect-producers"].as<std::string>(), "expect-producers"), 1U << 20));
+  }
+  if (values.count("delay")) settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
+  return settings;
+}
+
+std::optional<OutputSink> open_output(const std::optional<std::string>& path) {
+  if (!path) return std::nullopt;
+  if (*path == "-") return OutputSink(STDOUT_FILENO, "standard output");
+  const int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw UsageError("cannot open --output '" + *path + "': " + std::strerror(errno));
+  return OutputSink(fd, *path);  // the descriptor lives until the process exits
+}
+
+bool finish_on(Status status, Progress& progress) {
+  switch (status) {
+    case Status::closed:
+      return true;
+    case Status::timeout:
+      progress.exit_code = kExitTimeout;
+      progress.outcome = "timeout";
+      return true;
+    case Status::cancelled:
+      progress.exit_code = kExitInterrupted;
+      progress.outcome = "interrupted";
+      return true;
+    default:
+      return false;
+  }
+}
+
+void log_message(const Consumer& consumer, std::span<const std::byte> message) {
+  std::cerr << "Consumer storing message: "
+            << std::string_view(reinterpret_cast<const char*>(message.data()), message.size())
+            << " (queue size=" << consumer.depth() << ")\n";
+}
+
+void receive(Consumer& consumer, const Settings& settings, std::optional<OutputSink>& sink,
+             std::optional<Verifier>& verifier, Progress& progress) {
+  ReadBatch batch;
+  const std::uint32_t batch_size = settings.delay.count() ? 1 : kBatch;
+  for (;;) {
+    const Status status = consumer.take(batch, batch_size, settings.common.deadline());
+    if (finish_on(status, progress)) return;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (verifier) verifier->check(batch[i]);
+      if (sink) sink->write_line(batch[i]);
+      if (settings.common.verbose) log_message(consumer, batch[i]);
+      progress.bytes += batch[i].size();
+    }
+    if (sink) sink->flush();  // out of our hands before the slots go back
+    progress.messages += batch.size();
+    progress.skipped += batch.skipped();
+    progress.corrupt_slots += batch.corrupt();
+    consumer.release(batch);
+    if (status == Status::corrupt) {
+      std::cerr << "consumer: queue '" << settings.common.name
+                << "' handed out an impossible slot (bad stamp or length); stopping\n";
+      progress.exit_code = kExitBadQueue;
+      progress.outcome = "corrupt queue";
+      return;
+    }
+    if (stop_requested()) {
+      finish_on(Status::cancelled, progress);
+      return;
+    }
+    if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
+  }
+}
+
+int run(int argc, char** argv) {
+  po::options_description description("Options");
+  add_common_options(description);
+  description.add_options()
+      ("output,o", po::value<std::string>(), "write messages as lines to FILE, or '-' for stdout")
+      ("verify", "verify generated messages: checksums, per-producer order, and no gaps")
+      ("verify-order", "verify checksums and per-producer order only (one of several consumers)")
+      ("expect-producers", po::value<std::string>(),
+       "end of stream only after this many producers have attached and left (default 1)")
+      ("delay", po::value<std::string>(), "seconds to wait after each message (a slow consumer)");
+  po::variables_map values;
+  if (!parse_command_line(argc, argv, "consumer", kSynopsis, description, values)) return kExitOk;
+  const Settings settings = read_settings(values);
+  if (settings.common.remove) return remove_queue("consumer", settings.common);
+
+  const auto& stop = install_stop_handlers();
+  auto sink = open_output(settings.output);
+  std::optional<Verifier> verifier;
+  if (settings.verify || settings.verify_order) verifier.emplace(settings.verify);
+  Consumer consumer(settings.common.name, OpenMode::open_or_create, settings.common.config,
+                    AttachOptions{settings.common.wait, &stop, settings.expect_producers});
+  Stopwatch stopwatch;
+  Progress progress;
+  receive(consumer, settings, sink, verifier, progress);
+  consumer.close();
+
+  RunStatistics stats{"consumer", settings.common.name, progress.messages, progress.bytes,
+                      stopwatch.seconds(), progress.outcome, {}};
+  if (progress.skipped != 0) stats.extra.emplace_back("skipped", progress.skipped);
+  if (verifier) {
+    const auto counts = verifier->finish();
+    stats.extra.emplace_back("producers", counts.producers);
+    stats.extra.emplace_back("corrupt", counts.corrupt);
+    stats.extra.emplace_back("out_of_order", counts.out_of_order);
+    stats.extra.emplace_back("missing", counts.missing);
+    if (!counts.clean()) {
+      std::cerr << "consumer: verification failed: " << verifier->first_problem() << "\n";
+      if (progress.exit_code == kExitOk) progress.exit_code = kExitVerify;
+    }
+  }
+  if (!settings.common.quiet) std::cerr << summary_line(stats) << "\n";
+  if (!settings.common.json_path.empty()) write_json_file(stats, settings.common.json_path);
+  return progress.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return run_guarded("consumer", [&] { return run(argc, argv); });
+}

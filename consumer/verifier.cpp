@@ -1,0 +1,42 @@
+#include "verifier.hpp"
+
+#include "shmq/message_format.hpp"
+
+namespace shmq::consumer {
+
+void Verifier::problem(const std::string& text) {
+  if (first_problem_.empty()) first_problem_ = text;
+}
+
+void Verifier::check(std::span<const std::byte> message) {
+  message_format::Decoded decoded;
+  if (message_format::decode(message, decoded) != message_format::Check::ok) {
+    ++counts_.corrupt;
+    problem("a message of " + std::to_string(message.size()) + " bytes failed its checksum");
+    return;
+  }
+  auto [it, fresh] = streams_.try_emplace(decoded.producer);
+  Stream& stream = it->second;
+  if (!fresh && decoded.sequence < stream.next) {
+    ++counts_.out_of_order;
+    problem("producer " + std::to_string(decoded.producer) + ": sequence " +
+            std::to_string(decoded.sequence) + " arrived after " + std::to_string(stream.next - 1));
+    return;
+  }
+  if (complete_ && decoded.sequence > stream.next) {
+    counts_.missing += decoded.sequence - stream.next;
+    problem("producer " + std::to_string(decoded.producer) + ": " +
+            std::to_string(decoded.sequence - stream.next) + " missing before sequence " +
+            std::to_string(decoded.sequence));
+  }
+  stream.next = decoded.sequence + 1;
+  ++stream.received;
+}
+
+VerifyCounts Verifier::finish() const {
+  VerifyCounts counts = counts_;
+  counts.producers = streams_.size();
+  return counts;
+}
+
+}  // namespace shmq::consumer

@@ -1,0 +1,47 @@
+// Checks generated messages (see shmq/message_format.hpp) as a consumer receives them.
+//
+// Always: checksum and strictly increasing sequence per producer (a repeat or a step back is a
+// duplicate or reordering). With `complete`, also that each producer's sequence starts at 0 and has
+// no gaps — true only when this consumer is the only one.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+namespace shmq::consumer {
+
+struct VerifyCounts {
+  std::uint64_t corrupt = 0;      // bad checksum or too short
+  std::uint64_t out_of_order = 0; // sequence not above the previous one of its producer
+  std::uint64_t missing = 0;      // gaps (complete mode)
+  std::uint64_t producers = 0;
+
+  [[nodiscard]] bool clean() const { return corrupt == 0 && out_of_order == 0 && missing == 0; }
+};
+
+class Verifier {
+ public:
+  explicit Verifier(bool complete) : complete_(complete) {}
+
+  void check(std::span<const std::byte> message);
+  // Counts for everything seen so far (gaps at the start are counted in complete mode).
+  [[nodiscard]] VerifyCounts finish() const;
+  // "producer 1234: 17 missing before sequence 99" style detail for the first problem, if any.
+  [[nodiscard]] const std::string& first_problem() const { return first_problem_; }
+
+ private:
+  struct Stream {
+    std::uint64_t next = 0;  // the sequence expected next
+    std::uint64_t received = 0;
+  };
+  void problem(const std::string& text);
+
+  bool complete_;
+  std::unordered_map<std::uint32_t, Stream> streams_;
+  VerifyCounts counts_{};
+  std::string first_problem_;
+};
+
+}  // namespace shmq::consumer

@@ -1,0 +1,242 @@
+// producer: sends lines, generated checkable messages, or the demo's random numbers to a queue.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "exit_codes.hpp"
+#include "line_source.hpp"
+#include "options.hpp"
+#include "shmq/message_format.hpp"
+#include "shmq/producer.hpp"
+#include "signals.hpp"
+#include "statistics.hpp"
+
+namespace po = boost::program_options;
+using namespace shmq;
+using namespace shmq::cli;
+using shmq::producer::LineSource;
+
+namespace {
+
+constexpr const char* kSynopsis =
+    "Sends messages to the named queue, creating it if needed.\n"
+    "  --input FILE|-        each line (without its newline) is one message; empty lines too\n"
+    "  --count N --size B    N generated, checkable messages of B bytes (id, sequence, checksum)\n"
+    "  neither               the demo: random numbers 1-100 (--count of them, default 10)\n"
+    "A line longer than the slot size stops the producer with exit code 6; every line before it\n"
+    "is delivered. On SIGINT/SIGTERM it stops reading, detaches and prints its statistics.";
+
+constexpr std::uint32_t kBatch = 256;  // messages per claim: one semaphore operation per batch
+
+struct Settings {
+  CommonOptions common;
+  std::string input;
+  std::uint64_t count = 0;
+  std::uint32_t size = 0;
+  std::uint32_t producer_id = 0;
+  std::chrono::nanoseconds delay{0};
+  bool join = false;
+};
+
+struct Progress {
+  std::uint64_t messages = 0;
+  std::uint64_t bytes = 0;
+  int exit_code = kExitOk;
+  std::string outcome = "ok";
+};
+
+Settings read_settings(const po::variables_map& values) {
+  Settings settings;
+  settings.common = read_common_options(values);
+  if (values.count("input")) settings.input = values["input"].as<std::string>();
+  if (values.count("count")) settings.count = parse_count(values["count"].as<std::string>(), "count");
+  if (values.count("size")) {
+    const auto size = parse_size(values["size"].as<std::string>(), "size");
+    if (size < message_format::kMinSize || size > (64U << 20)) {
+      throw UsageError("--size must be between " + std::to_string(message_format::kMinSize) +
+                       " bytes and 64M");
+    }
+    settings.size = static_cast<std::uint32_t>(size);
+  }
+  if (!settings.input.empty() && (settings.count != 0 || settings.size != 0)) {
+    throw UsageError("--input cannot be combined with --count or --size");
+  }
+  if (settings.size != 0 && settings.count == 0) throw UsageError("--size needs --count");
+  settings.producer_id = values.count("producer-id") ? values["producer-id"].as<std::uint32_t>()
+                                                     : static_cast<std::uint32_t>(getpid());
+  if (values.count("delay")) settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
+  settings.join = values.count("join") != 0;
+  return settings;
+}
+
+// Claims up to `wanted` slots, waiting at most --timeout; turns a failure into an exit code.
+bool claim_or_stop(Producer& producer, WriteBatch& batch, std::uint64_t wanted,
+                   const Settings& settings, Progress& progress) {
+  const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, kBatch));
+  const Status status = producer.claim(batch, n, settings.common.deadline());
+  if (status == Status::ok) return true;
+  progress.exit_code = status == Status::timeout ? kExitTimeout : kExitInterrupted;
+  progress.outcome = status == Status::timeout ? "timeout" : "interrupted";
+  return false;
+}
+
+void pause_between_messages(const Settings& settings) {
+  if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
+}
+
+int open_input(const std::string& path) {
+  if (path == "-") return STDIN_FILENO;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw UsageError("cannot open --input '" + path + "': " + std::strerror(errno));
+  return fd;
+}
+
+// Sends the lines in `lines` in order; stops at the first line that does not fit a slot.
+bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
+                std::size_t first_line_number, const Settings& settings, Progress& progress) {
+  const std::uint32_t slot_size = producer.geometry().slot_size;
+  std::size_t next = 0;
+  while (next < lines.size()) {
+    std::size_t fitting = next;
+    while (fitting < lines.size() && lines[fitting].size() <= slot_size) ++fitting;
+    if (fitting == next) {
+      std::cerr << "producer: line " << first_line_number + next << " is " << lines[next].size()
+                << " bytes, larger than the queue's slot size of " << slot_size
+                << " bytes; it and everything after it were not sent\n";
+      progress.exit_code = kExitRejected;
+      progress.outcome = "rejected";
+      return false;
+    }
+    WriteBatch batch;
+    if (!claim_or_stop(producer, batch, settings.delay.count() ? 1 : fitting - next, settings,
+                       progress)) {
+      return false;
+    }
+    for (std::uint32_t i = 0; i < batch.size(); ++i, ++next) {
+      const std::string_view line = lines[next];
+      std::memcpy(batch.buffer(i).data(), line.data(), line.size());
+      batch.set_length(i, static_cast<std::uint32_t>(line.size()));
+      progress.bytes += line.size();
+      if (settings.common.verbose) std::cerr << "Producer got message: " << line << "\n";
+    }
+    progress.messages += batch.size();
+    producer.publish(batch);
+    pause_between_messages(settings);
+  }
+  return true;
+}
+
+void send_input(Producer& producer, const Settings& settings, Progress& progress) {
+  const int fd = open_input(settings.input);
+  LineSource source(fd);
+  std::vector<std::string_view> lines;
+  while (!stop_requested()) {
+    lines.clear();
+    const std::size_t first_line_number = source.line_number();
+    if (!source.next_lines(lines, 4 * kBatch)) break;
+    if (!send_lines(producer, lines, first_line_number, settings, progress)) break;
+  }
+  if (fd != STDIN_FILENO) ::close(fd);
+  if (stop_requested() && progress.exit_code == kExitOk) {
+    progress.exit_code = kExitInterrupted;
+    progress.outcome = "interrupted";
+  }
+}
+
+void send_generated(Producer& producer, const Settings& settings, Progress& progress) {
+  if (settings.size > producer.geometry().slot_size) {
+    throw UsageError("--size " + std::to_string(settings.size) + " is larger than the queue's slot size " +
+                     std::to_string(producer.geometry().slot_size));
+  }
+  std::uint64_t sequence = 0;
+  while (sequence < settings.count) {
+    WriteBatch batch;
+    const std::uint64_t wanted = settings.delay.count() ? 1 : settings.count - sequence;
+    if (!claim_or_stop(producer, batch, wanted, settings, progress)) return;
+    for (std::uint32_t i = 0; i < batch.size(); ++i, ++sequence) {
+      message_format::write(batch.buffer(i).first(settings.size), settings.producer_id, sequence);
+      batch.set_length(i, settings.size);
+    }
+    progress.messages += batch.size();
+    progress.bytes += std::uint64_t{batch.size()} * settings.size;
+    producer.publish(batch);
+    pause_between_messages(settings);
+  }
+}
+
+// The documents' demo: random numbers between 1 and 100, each logged as it is produced.
+void send_demo(Producer& producer, const Settings& settings, Progress& progress) {
+  std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> number(1, 100);
+  const std::uint64_t count = settings.count != 0 ? settings.count : 10;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::string text = std::to_string(number(random));
+    if (!settings.common.quiet) std::cerr << "Producer got message: " << text << "\n";
+    WriteBatch batch;
+    if (!claim_or_stop(producer, batch, 1, settings, progress)) return;
+    std::memcpy(batch.buffer(0).data(), text.data(), text.size());
+    batch.set_length(0, static_cast<std::uint32_t>(text.size()));
+    producer.publish(batch);
+    ++progress.messages;
+    progress.bytes += text.size();
+    pause_between_messages(settings);
+  }
+}
+
+void wait_for_consumers(Producer& producer, const Settings& settings, Progress& progress) {
+  const Status status = producer.join(settings.common.deadline());
+  if (status == Status::timeout && progress.exit_code == kExitOk) {
+    progress.exit_code = kExitTimeout;
+    progress.outcome = "timeout waiting for consumers";
+  }
+}
+
+int run(int argc, char** argv) {
+  po::options_description description("Options");
+  add_common_options(description);
+  description.add_options()
+      ("input,i", po::value<std::string>(), "read lines from FILE, or '-' for standard input")
+      ("count,c", po::value<std::string>(), "number of messages to generate (k/M/G suffixes)")
+      ("size,s", po::value<std::string>(), "bytes per generated message, at least 16 (K/M suffixes)")
+      ("producer-id", po::value<std::uint32_t>(), "id written into generated messages (default: pid)")
+      ("delay", po::value<std::string>(), "seconds to wait after each message (demo pacing)")
+      ("join", "before exiting, wait until consumers have finished every message we sent");
+  po::variables_map values;
+  if (!parse_command_line(argc, argv, "producer", kSynopsis, description, values)) return kExitOk;
+  const Settings settings = read_settings(values);
+  if (settings.common.remove) return remove_queue("producer", settings.common);
+
+  const auto& stop = install_stop_handlers();
+  Producer producer(settings.common.name, OpenMode::open_or_create, settings.common.config,
+                    AttachOptions{settings.common.wait, &stop, 1});
+  Stopwatch stopwatch;
+  Progress progress;
+  if (!settings.input.empty()) {
+    send_input(producer, settings, progress);
+  } else if (settings.size != 0) {
+    send_generated(producer, settings, progress);
+  } else {
+    send_demo(producer, settings, progress);
+  }
+  if (settings.join && progress.exit_code == kExitOk) wait_for_consumers(producer, settings, progress);
+  producer.close();
+
+  RunStatistics stats{"producer", settings.common.name, progress.messages, progress.bytes,
+                      stopwatch.seconds(), progress.outcome, {}};
+  if (!settings.common.quiet) std::cerr << summary_line(stats) << "\n";
+  if (!settings.common.json_path.empty()) write_json_file(stats, settings.common.json_path);
+  return progress.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return run_guarded("producer", [&] { return run(argc, argv); });
+}

@@ -1,0 +1,28 @@
+// Exit codes shared by every shmq program (documented in --help and the README).
+#pragma once
+
+namespace shmq::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,           // done; for a consumer: end of stream reached
+  kExitFailure = 1,      // a runtime failure: I/O error, unexpected system error
+  kExitUsage = 2,        // bad command line
+  kExitBadQueue = 3,     // the queue is missing, corrupt, incompatible, foreign or mismatched
+  kExitTimeout = 4,      // --timeout passed before the work was done
+  kExitVerify = 5,       // consumer --verify found lost, duplicated, reordered or corrupt messages
+  kExitRejected = 6,     // producer: an input message was larger than the slot size
+  kExitInterrupted = 130,  // stopped by SIGINT or SIGTERM after a clean shutdown
+};
+
+inline constexpr const char* kExitCodeHelp =
+    "Exit codes:\n"
+    "  0    success (consumer: end of stream)\n"
+    "  1    runtime failure (I/O error, system error)\n"
+    "  2    usage error\n"
+    "  3    invalid queue (missing, corrupt, incompatible, foreign, geometry or mode mismatch)\n"
+    "  4    timeout (--timeout passed)\n"
+    "  5    verification failed (consumer --verify)\n"
+    "  6    message rejected: larger than the queue's slot size (producer)\n"
+    "  130  interrupted by SIGINT/SIGTERM (after a clean shutdown)\n";
+
+}  // namespace shmq::cli

@@ -1,0 +1,207 @@
+#include "options.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+
+#include "exit_codes.hpp"
+#include "shmq/errors.hpp"
+#include "shmq/segment.hpp"
+#include "shmq/version.hpp"
+
+namespace po = boost::program_options;
+
+namespace shmq::cli {
+namespace {
+
+std::uint64_t parse_scaled(const std::string& text, const char* option, std::uint64_t k) {
+  const auto bad = [&](const char* why) {
+    return UsageError(std::string("--") + option + " '" + text + "': " + why);
+  };
+  if (text.empty() || text.front() < '0' || text.front() > '9') throw bad("not a positive number");
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long number = std::strtoull(text.c_str(), &end, 10);
+  if (errno == ERANGE) throw bad("too large");
+  std::uint64_t multiplier = 1;
+  const std::string suffix(end);
+  if (suffix == "k" || suffix == "K") {
+    multiplier = k;
+  } else if (suffix == "m" || suffix == "M") {
+    multiplier = k * k;
+  } else if (suffix == "g" || suffix == "G") {
+    multiplier = k * k * k;
+  } else if (!suffix.empty()) {
+    throw bad("unknown suffix (use K, M or G)");
+  }
+  if (number == 0) throw bad("must be greater than zero");
+  if (number > UINT64_MAX / multiplier) throw bad("too large");
+  return number * multiplier;
+}
+
+std::uint32_t to_u32(std::uint64_t value, const char* option, std::uint64_t max) {
+  if (value > max) {
+    throw UsageError(std::string("--") + option + " must be at most " + std::to_string(max));
+  }
+  return static_cast<std::uint32_t>(value);
+}
+
+std::optional<bool> parse_multiplicity(const po::variables_map& values, const char* option) {
+  if (!values.count(option)) return std::nullopt;
+  const auto& text = values[option].as<std::string>();
+  if (text == "single") return false;
+  if (text == "multi") return true;
+  throw UsageError(std::string("--") + option + " must be 'single' or 'multi', not '" + text + "'");
+}
+
+int exit_code_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid_argument:
+    case ErrorCode::invalid_name:
+      return kExitUsage;
+    case ErrorCode::system:
+      return kExitFailure;
+    case ErrorCode::not_ready:
+    case ErrorCode::not_found:
+    case ErrorCode::already_exists:
+    case ErrorCode::permission_denied:
+    case ErrorCode::incompatible:
+    case ErrorCode::corrupt:
+    case ErrorCode::geometry_mismatch:
+    case ErrorCode::role_taken:
+    case ErrorCode::table_full:
+      return kExitBadQueue;
+  }
+  return kExitFailure;
+}
+
+}  // namespace
+
+std::uint64_t parse_size(const std::string& text, const char* option) {
+  return parse_scaled(text, option, 1024);
+}
+
+std::uint64_t parse_count(const std::string& text, const char* option) {
+  return parse_scaled(text, option, 1000);
+}
+
+std::chrono::nanoseconds parse_seconds(const std::string& text, const char* option) {
+  errno = 0;
+  char* end = nullptr;
+  const double seconds = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno == ERANGE || !std::isfinite(seconds) ||
+      seconds <= 0 || seconds > 1e9) {
+    throw UsageError(std::string("--") + option + " '" + text +
+                     "': expected a number of seconds greater than zero");
+  }
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(seconds * 1e9));
+}
+
+Clock::time_point CommonOptions::deadline() const {
+  return timeout ? Clock::now() + *timeout : Clock::time_point::max();
+}
+
+void add_common_options(po::options_description& description) {
+  description.add_options()
+      ("name,n", po::value<std::string>()->default_value("shmq"),
+       "queue name: 1-200 of [A-Za-z0-9._-], not starting with '.'")
+      ("capacity", po::value<std::string>(),
+       "slots in the ring when creating (default 1024); must match an existing queue if given")
+      ("slot-size", po::value<std::string>(),
+       "payload bytes per slot when creating, K/M suffixes (default 1K); must match if given")
+      ("producers", po::value<std::string>(),
+       "single|multi: how many producers may attach (when creating; default single)")
+      ("consumers", po::value<std::string>(),
+       "single|multi: how many consumers may attach (when creating; default single)")
+      ("timeout", po::value<std::string>(),
+       "give up after this many seconds of waiting for the queue or a peer (exit 4)")
+      ("wait", po::value<std::string>()->default_value("block"),
+       "block (spin briefly, then sleep) or spin (poll with sched_yield)")
+      ("quiet,q", "print no statistics")
+      ("verbose,v", "log every message")
+      ("json", po::value<std::string>(), "write final statistics as JSON to this file")
+      ("remove", "remove the named queue and exit")
+      ("help,h", "show this help")
+      ("version", "show the version");
+}
+
+CommonOptions read_common_options(const po::variables_map& values) {
+  CommonOptions options;
+  options.name = values["name"].as<std::string>();
+  if (values.count("capacity")) {
+    options.config.capacity = to_u32(parse_count(values["capacity"].as<std::string>(), "capacity"),
+                                     "capacity", 1U << 24);
+  }
+  if (values.count("slot-size")) {
+    options.config.slot_size = to_u32(
+        parse_size(values["slot-size"].as<std::string>(), "slot-size"), "slot-size", 64U << 20);
+  }
+  options.config.multi_producer = parse_multiplicity(values, "producers");
+  options.config.multi_consumer = parse_multiplicity(values, "consumers");
+  if (values.count("timeout")) {
+    options.timeout = parse_seconds(values["timeout"].as<std::string>(), "timeout");
+    options.config.ready_timeout = std::min<std::chrono::milliseconds>(
+        options.config.ready_timeout,
+        std::chrono::duration_cast<std::chrono::milliseconds>(*options.timeout) +
+            std::chrono::milliseconds(1));
+  }
+  const auto& wait = values["wait"].as<std::string>();
+  if (wait == "spin") {
+    options.wait = WaitStrategy::spin;
+  } else if (wait != "block") {
+    throw UsageError("--wait must be 'block' or 'spin', not '" + wait + "'");
+  }
+  options.quiet = values.count("quiet") != 0;
+  options.verbose = values.count("verbose") != 0;
+  if (options.quiet && options.verbose) throw UsageError("--quiet and --verbose contradict");
+  if (values.count("json")) options.json_path = values["json"].as<std::string>();
+  options.remove = values.count("remove") != 0;
+  return options;
+}
+
+bool parse_command_line(int argc, char** argv, const char* program, const char* synopsis,
+                        const po::options_description& description, po::variables_map& values) {
+  try {
+    po::store(po::command_line_parser(argc, argv).options(description).run(), values);
+    po::notify(values);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  if (values.count("help")) {
+    std::cout << "Usage: " << program << " [options]\n" << synopsis << "\n" << description << "\n"
+              << kExitCodeHelp;
+    return false;
+  }
+  if (values.count("version")) {
+    std::cout << program << " (shmq) " << kVersion << "\n";
+    return false;
+  }
+  return true;
+}
+
+int run_guarded(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    std::cerr << program << ": " << e.what() << " (see --help)\n";
+    return kExitUsage;
+  } catch (const Error& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    return exit_code_for(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+int remove_queue(const char* program, const CommonOptions& options) {
+  if (Segment::remove(options.name)) {
+    if (!options.quiet) std::cerr << program << ": removed queue '" << options.name << "'\n";
+    return kExitOk;
+  }
+  std::cerr << program << ": queue '" << options.name << "' does not exist\n";
+  return kExitBadQueue;
+}
+
+}  // namespace shmq::cli

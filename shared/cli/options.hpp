@@ -1,0 +1,61 @@
+// Command-line options every shmq program shares, and the error-to-exit-code mapping.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "shmq/futex_semaphore.hpp"
+#include "shmq/geometry.hpp"
+
+namespace shmq::cli {
+
+// A bad command line: reported as one line, exit code kExitUsage.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "64", "4K", "2M", "1G" (binary multiples). Zero, negatives, junk and overflow are UsageErrors.
+std::uint64_t parse_size(const std::string& text, const char* option);
+// "1000", "10k", "5M", "1G" (decimal multiples). Same rules as parse_size.
+std::uint64_t parse_count(const std::string& text, const char* option);
+// Seconds as a decimal ("0.5", "30"); must be finite and > 0.
+std::chrono::nanoseconds parse_seconds(const std::string& text, const char* option);
+
+struct CommonOptions {
+  std::string name;
+  QueueConfig config;
+  std::optional<std::chrono::nanoseconds> timeout;
+  WaitStrategy wait = WaitStrategy::block;
+  bool quiet = false;
+  bool verbose = false;
+  std::string json_path;
+  bool remove = false;
+
+  // The deadline for the whole run, from now.
+  [[nodiscard]] Clock::time_point deadline() const;
+};
+
+// Adds --name, --capacity, --slot-size, --producers, --consumers, --mode, --timeout, --wait,
+// --quiet, --verbose, --json, --remove, --help, --version.
+void add_common_options(boost::program_options::options_description& description);
+// Reads them back, validated. Throws UsageError.
+CommonOptions read_common_options(const boost::program_options::variables_map& values);
+
+// Parses argv against `description`; prints --help / --version itself and returns false then.
+bool parse_command_line(int argc, char** argv, const char* program, const char* synopsis,
+                        const boost::program_options::options_description& description,
+                        boost::program_options::variables_map& values);
+
+// Runs a program body and turns every exception into a one-line message and an exit code.
+int run_guarded(const char* program, const std::function<int()>& body);
+
+// Removes the queue named in `options` (for --remove) and reports what happened.
+int remove_queue(const char* program, const CommonOptions& options);
+
+}  // namespace shmq::cli

@@ -1,0 +1,43 @@
+// Final statistics of a producer or consumer run: one human line on stderr, JSON for machines.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace shmq::cli {
+
+struct RunStatistics {
+  std::string role;  // "producer" or "consumer"
+  std::string name;  // queue name (validated: no characters that need JSON escaping)
+  std::uint64_t messages = 0;
+  std::uint64_t bytes = 0;
+  double seconds = 0;
+  std::string outcome = "ok";  // ok, end-of-stream, timeout, interrupted, ...
+  // Extra integer fields (verification counts, ...), in order.
+  std::vector<std::pair<std::string, std::uint64_t>> extra;
+
+  [[nodiscard]] double messages_per_second() const;
+  [[nodiscard]] double megabytes_per_second() const;  // 1 MB = 10^6 bytes
+};
+
+class Stopwatch {
+ public:
+  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  [[nodiscard]] double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+// "consumer: 1000000 messages, 64.0 MB in 0.52 s: 1.92 M msg/s, 123 MB/s (end-of-stream)"
+[[nodiscard]] std::string summary_line(const RunStatistics& stats);
+[[nodiscard]] std::string to_json(const RunStatistics& stats);
+// Writes to_json() to `path`; throws std::runtime_error if it cannot.
+void write_json_file(const RunStatistics& stats, const std::string& path);
+
+}  // namespace shmq::cli

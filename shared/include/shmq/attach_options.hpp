@@ -1,0 +1,30 @@
+// Per-process choices made when attaching to a queue (they are not stored in the segment).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "shmq/futex_semaphore.hpp"
+
+namespace shmq {
+
+struct AttachOptions {
+  WaitStrategy wait = WaitStrategy::block;
+  // When set and raised (e.g. by a signal handler), blocking calls return Status::cancelled
+  // within a few milliseconds.
+  const std::atomic<bool>* stop = nullptr;
+  // Consumer only: end of stream is reported only after this many producers have attached
+  // during the consumer's lifetime and all of them have detached.
+  std::uint32_t expect_producers = 1;
+};
+
+// Blocking calls sleep in slices of this length, so that a stop request or the end of the
+// stream is noticed even if the wake-up that announced it raced with going to sleep.
+inline constexpr auto kWaitSlice = std::chrono::milliseconds(10);
+
+[[nodiscard]] inline Clock::time_point deadline_after(Clock::duration timeout) {
+  const auto now = Clock::now();
+  return timeout >= Clock::time_point::max() - now ? Clock::time_point::max() : now + timeout;
+}
+
+}  // namespace shmq

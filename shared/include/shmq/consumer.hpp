@@ -1,0 +1,79 @@
+// The consumer handle. One per process and role attachment; not thread-safe (give each thread its
+// own Consumer on a multi-consumer queue).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "shmq/attach_options.hpp"
+#include "shmq/errors.hpp"
+#include "shmq/geometry.hpp"
+
+namespace shmq {
+
+// Messages taken for reading in place. The views stay valid until the batch is released; the
+// slots return to producers only then.
+class ReadBatch {
+ public:
+  [[nodiscard]] std::size_t size() const noexcept { return messages_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return messages_.empty(); }
+  [[nodiscard]] std::span<const std::byte> operator[](std::size_t i) const noexcept {
+    return messages_[i];
+  }
+  // Slots in the batch that held no message: left by a producer that died (skipped) or holding
+  // something impossible (corrupt). They are released with the batch.
+  [[nodiscard]] std::uint32_t skipped() const noexcept { return skipped_; }
+  [[nodiscard]] std::uint32_t corrupt() const noexcept { return corrupt_; }
+
+ private:
+  friend class Consumer;
+  std::vector<std::span<const std::byte>> messages_;
+  std::uint64_t first_ = 0;
+  std::uint32_t count_ = 0;  // slots taken, including skipped and corrupt ones
+  std::uint32_t skipped_ = 0;
+  std::uint32_t corrupt_ = 0;
+};
+
+class Consumer {
+ public:
+  // Creates the queue or opens it (see OpenMode) and attaches as a consumer. Throws shmq::Error.
+  explicit Consumer(const std::string& name, OpenMode mode = OpenMode::open_or_create,
+                    const QueueConfig& config = {}, const AttachOptions& options = {});
+  ~Consumer();  // close()
+  Consumer(Consumer&&) noexcept;
+  Consumer& operator=(Consumer&&) noexcept;
+
+  // Blocks until a message arrives; copies it into `out` and releases its slot.
+  // ok | closed | cancelled | corrupt.
+  [[nodiscard]] Status get(std::vector<std::byte>& out);
+  // Never blocks. ok | empty | closed | corrupt.
+  [[nodiscard]] Status try_get(std::vector<std::byte>& out);
+  // Blocks at most `timeout`. ok | timeout | closed | cancelled | corrupt.
+  [[nodiscard]] Status get_for(std::vector<std::byte>& out, Clock::duration timeout);
+
+  // Zero-copy batch: blocks until at least one message is there (or `until`), then takes up to
+  // `max`, in order. Releases the batch held before, if any: a consumer holds one at a time.
+  // ok | timeout | closed | cancelled | corrupt (the batch then still holds the good messages
+  // and must be released).
+  [[nodiscard]] Status take(ReadBatch& batch, std::uint32_t max, Clock::time_point until);
+  // Never blocks. Hands the batch's slots back to producers; its views become invalid.
+  void release(ReadBatch& batch);
+
+  // Detaches. Idempotent. Any call after close() is a programming error.
+  void close() noexcept;
+
+  [[nodiscard]] const Geometry& geometry() const noexcept;
+  [[nodiscard]] bool created_queue() const noexcept;    // whether this handle created the segment
+  [[nodiscard]] std::uint64_t messages() const noexcept;  // released by this handle
+  [[nodiscard]] std::uint32_t depth() const noexcept;     // messages waiting (a snapshot)
+
+ private:
+  Status get_until(std::vector<std::byte>& out, Clock::time_point until);
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shmq

@@ -1,0 +1,29 @@
+// Validation of a segment's identity fields. Pure functions over a copy: no shared memory access,
+// so they are unit-tested field by field and fuzzed directly.
+#pragma once
+
+#include <cstdint>
+
+#include "shmq/geometry.hpp"
+#include "shmq/layout.hpp"
+
+namespace shmq {
+
+// Checks every identity field of `fields` (a copy taken once from the segment) and that the
+// segment's real size is what they describe. Returns the validated geometry; throws shmq::Error
+// (incompatible or corrupt) with a message naming the field otherwise.
+[[nodiscard]] Geometry validate_identity(const layout::IdentityFields& fields,
+                                         std::uint64_t actual_size, const char* queue_name);
+
+// Checks that explicitly requested values match an existing queue; throws geometry_mismatch.
+void check_requested_geometry(const QueueConfig& wanted, const Geometry& actual,
+                              const char* queue_name);
+
+// Checks creation parameters; throws invalid_argument.
+void check_creation_geometry(const Geometry& geometry);
+
+// The identity fields a creator writes for `geometry`.
+[[nodiscard]] layout::IdentityFields make_identity(const Geometry& geometry,
+                                                   std::uint32_t creator_uid);
+
+}  // namespace shmq

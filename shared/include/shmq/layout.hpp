@@ -1,0 +1,179 @@
+// The shared-memory layout of one queue. Everything that lives in the segment is declared here.
+//
+//   offset  size   what                                       written by
+//   ------  -----  -----------------------------------------  ------------------------------
+//        0     64  Identity: magic, version, sizes, flags,    creator, once; `ready` last
+//                  creator uid, segment size, ready
+//       64     64  room   semaphore (free slots)              producers wait, consumers post
+//      128     64  items  semaphore (filled slots)            consumers wait, producers post
+//      192     64  mutex  (robust, process-shared)            whichever side is multi
+//      256     64  ProducerSide: claimed, published,          producers
+//                  messages_in, high_water
+//      320     64  ConsumerSide: taken, released,             consumers
+//                  messages_out
+//      384     64  Membership: producers / consumers          attach / detach
+//                  (attached count + ever count), counters
+//      448   4096  processes[64]: pid, role, start time, ...  each process its own entry
+//     4544    ...  capacity x slot (stride = slot_stride):
+//                  [ stamp u64 | length u32 | origin u32 | payload (slot_size bytes) | pad ]
+//
+// Positions are 64-bit sequence numbers that only grow; a slot's index is position % capacity.
+// Cursors satisfy  released <= taken <= published <= claimed <= released + capacity.
+// A slot's stamp is (position << 3) | state, so one 64-bit store publishes both.
+//
+// Nothing here is a pointer; a peer can write anything, so every field read from the segment is
+// read once into a local and checked before it is used.
+//
+// Bump kLayoutVersion whenever a field moves, changes size or meaning, or a new state or flag is
+// added; tests/unit/layout_test.cpp mirrors the offsets and fails first.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace shmq::layout {
+
+inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
+inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::size_t kCacheLine = 64;
+inline constexpr std::uint32_t kMaxProcesses = 64;
+
+inline constexpr std::uint32_t kMaxCapacity = 1U << 24;      // slots
+inline constexpr std::uint32_t kMaxSlotSize = 64U << 20;     // bytes of payload per slot
+inline constexpr std::uint64_t kMaxSegmentSize = 1ULL << 36;  // 64 GiB: refuse anything larger
+
+inline constexpr std::uint32_t kReadyMagic = 0x52454459;  // "READY": a set bit pattern, not just 1
+
+enum Flags : std::uint32_t {
+  kMultiProducer = 1U << 0,
+  kMultiConsumer = 1U << 1,
+  kKnownFlags = kMultiProducer | kMultiConsumer,
+};
+
+enum class Role : std::uint32_t { none = 0, producer = 1, consumer = 2 };
+
+// Low three bits of a slot stamp.
+enum SlotState : std::uint64_t {
+  kSlotPublished = 1,  // holds a whole message for the stamp's position
+  kSlotDone = 2,       // a consumer has finished with it (multi-consumer release order)
+  kSlotSkipped = 3,    // its producer died before publishing; consumers drop it
+};
+inline constexpr std::uint64_t kStateBits = 3;
+inline constexpr std::uint64_t kStateMask = (1U << kStateBits) - 1;
+inline constexpr std::uint64_t stamp(std::uint64_t position, SlotState state) {
+  return (position << kStateBits) | state;
+}
+
+// The identity fields, as one plain struct so that an opener can copy them out of the segment in
+// one read and validate the copy (a peer may change the original at any time).
+struct IdentityFields {
+  std::uint64_t magic;
+  std::uint32_t layout_version;
+  std::uint32_t header_size;  // offset of slot 0
+  std::uint32_t capacity;     // slots
+  std::uint32_t slot_size;    // payload bytes per slot
+  std::uint32_t slot_stride;  // bytes from one slot to the next
+  std::uint32_t flags;        // Flags
+  std::uint32_t creator_uid;
+  std::uint32_t reserved;
+  std::uint64_t segment_size;  // header_size + capacity * slot_stride
+};
+
+struct Identity {
+  IdentityFields fields;
+  std::atomic<std::uint32_t> ready;  // kReadyMagic once `fields` and the rest of the header are set
+};
+
+struct alignas(kCacheLine) SemaphoreData {
+  std::atomic<std::uint32_t> count;     // the futex word: units available
+  std::atomic<std::uint32_t> sleepers;  // processes inside (or about to enter) futex_wait
+  std::atomic<std::uint64_t> sleeps;    // monitoring: how often a wait had to sleep
+};
+
+struct alignas(kCacheLine) MutexData {
+  pthread_mutex_t mutex;  // PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST
+};
+
+struct alignas(kCacheLine) ProducerSide {
+  std::atomic<std::uint64_t> claimed;     // next position a producer will write
+  std::atomic<std::uint64_t> published;   // positions below this are visible to consumers
+  std::atomic<std::uint64_t> messages_in;
+  std::atomic<std::uint64_t> high_water;  // largest depth a producer has seen
+};
+
+struct alignas(kCacheLine) ConsumerSide {
+  std::atomic<std::uint64_t> taken;     // next position a consumer will read
+  std::atomic<std::uint64_t> released;  // positions below this are free for producers again
+  std::atomic<std::uint64_t> messages_out;
+};
+
+struct alignas(kCacheLine) Membership {
+  // (processes ever attached << 32) | processes attached now: one word so both are read together.
+  std::atomic<std::uint64_t> producers;
+  std::atomic<std::uint64_t> consumers;
+  std::atomic<std::uint64_t> recoveries;  // dead peers whose state was repaired
+  std::atomic<std::uint64_t> skipped;     // slots dropped because their producer died
+};
+
+struct alignas(kCacheLine) ProcessEntry {
+  std::atomic<std::uint32_t> pid;  // 0 = free; claimed with a CAS
+  std::atomic<std::uint32_t> role;
+  std::atomic<std::uint64_t> start_time;  // clock ticks after boot: tells a reused pid apart
+  std::atomic<std::uint64_t> messages;    // put (producer) or finished (consumer)
+};
+
+struct Header {
+  alignas(kCacheLine) Identity identity;
+  SemaphoreData room;
+  SemaphoreData items;
+  MutexData mutex;
+  ProducerSide producer;
+  ConsumerSide consumer;
+  Membership membership;
+  ProcessEntry processes[kMaxProcesses];
+};
+
+struct SlotHeader {
+  std::atomic<std::uint64_t> stamp;  // (position << 3) | SlotState
+  std::uint32_t length;              // payload bytes; untrusted: check against slot_size
+  std::uint32_t origin;              // process-table index of the producer; untrusted
+};
+
+inline constexpr std::size_t kHeaderSize = sizeof(Header);
+inline constexpr std::size_t kSlotAlignment = kCacheLine;
+
+constexpr std::size_t align_up(std::size_t value, std::size_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+constexpr std::uint64_t slot_stride_for(std::uint32_t slot_size) {
+  return align_up(sizeof(SlotHeader) + std::size_t{slot_size}, kSlotAlignment);
+}
+constexpr std::uint64_t segment_size_for(std::uint32_t capacity, std::uint32_t slot_size) {
+  return kHeaderSize + std::uint64_t{capacity} * slot_stride_for(slot_size);
+}
+
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t), "futex word is 32 bits");
+static_assert(std::is_standard_layout_v<Header>);
+static_assert(std::is_standard_layout_v<SlotHeader>);
+static_assert(sizeof(Identity) <= kCacheLine);
+static_assert(std::is_trivially_copyable_v<IdentityFields>);
+static_assert(sizeof(pthread_mutex_t) <= kCacheLine);
+static_assert(offsetof(Header, room) == 64);
+static_assert(offsetof(Header, items) == 128);
+static_assert(offsetof(Header, mutex) == 192);
+static_assert(offsetof(Header, producer) == 256);
+static_assert(offsetof(Header, consumer) == 320);
+static_assert(offsetof(Header, membership) == 384);
+static_assert(offsetof(Header, processes) == 448);
+static_assert(sizeof(ProcessEntry) == kCacheLine);
+static_assert(sizeof(Header) == 448 + kMaxProcesses * kCacheLine);
+static_assert(sizeof(SlotHeader) == 16);
+static_assert(kHeaderSize % kSlotAlignment == 0);
+
+}  // namespace shmq::layout

@@ -1,0 +1,76 @@
+// The producer handle. One per process and role attachment; not thread-safe (give each thread its
+// own Producer on a multi-producer queue).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "shmq/attach_options.hpp"
+#include "shmq/errors.hpp"
+#include "shmq/geometry.hpp"
+
+namespace shmq {
+
+class Ring;
+
+// Slots claimed for writing in place. Fill buffer(i) and set_length(i) for every i, then publish.
+class WriteBatch {
+ public:
+  [[nodiscard]] std::uint32_t size() const noexcept { return count_; }
+  // Writable payload of slot i: exactly slot_size bytes.
+  [[nodiscard]] std::span<std::byte> buffer(std::uint32_t i) const noexcept;
+  // The message in slot i is its first `length` bytes (length <= slot_size).
+  void set_length(std::uint32_t i, std::uint32_t length) const noexcept;
+
+ private:
+  friend class Producer;
+  Ring* ring_ = nullptr;
+  std::uint64_t first_ = 0;
+  std::uint32_t count_ = 0;
+};
+
+class Producer {
+ public:
+  // Creates the queue or opens it (see OpenMode) and attaches as a producer. Throws shmq::Error.
+  explicit Producer(const std::string& name, OpenMode mode = OpenMode::open_or_create,
+                    const QueueConfig& config = {}, const AttachOptions& options = {});
+  ~Producer();  // close()
+  Producer(Producer&&) noexcept;
+  Producer& operator=(Producer&&) noexcept;
+
+  // Blocks while the ring is full. ok | too_big | cancelled.
+  [[nodiscard]] Status put(std::span<const std::byte> message);
+  // Never blocks. ok | full | too_big.
+  [[nodiscard]] Status try_put(std::span<const std::byte> message);
+  // Blocks at most `timeout`. ok | timeout | too_big | cancelled.
+  [[nodiscard]] Status put_for(std::span<const std::byte> message, Clock::duration timeout);
+  // Blocks until `until`. ok | timeout | too_big | cancelled.
+  [[nodiscard]] Status put_until(std::span<const std::byte> message, Clock::time_point until);
+
+  // Zero-copy batch: blocks until at least one slot is free (or `until`), then claims up to `max`.
+  // ok | timeout | cancelled. Every claimed slot must then be filled and published.
+  [[nodiscard]] Status claim(WriteBatch& batch, std::uint32_t max, Clock::time_point until);
+  // Never blocks. Makes every message of the batch visible to consumers, in order.
+  void publish(WriteBatch& batch);
+
+  // Blocks until every message this producer put has been finished by a consumer
+  // (queue.Queue.join() across processes). ok | timeout | cancelled.
+  [[nodiscard]] Status join(Clock::time_point until = Clock::time_point::max());
+
+  // Detaches; when the last producer detaches and the ring drains, consumers see end of stream.
+  // Idempotent. Any call after close() is a programming error.
+  void close() noexcept;
+
+  [[nodiscard]] const Geometry& geometry() const noexcept;
+  [[nodiscard]] bool created_queue() const noexcept;   // whether this handle created the segment
+  [[nodiscard]] std::uint64_t messages() const noexcept;  // published by this handle
+  [[nodiscard]] std::uint32_t depth() const noexcept;     // messages in the ring (a snapshot)
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shmq

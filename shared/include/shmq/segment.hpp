@@ -1,0 +1,53 @@
+// A mapped queue segment: creation, opening, validation, removal. Owns the mapping.
+//
+// Creation is exclusive (O_EXCL); with open_or_create the loser of a creation race opens, and an
+// opener waits up to QueueConfig::ready_timeout for the creator to mark the segment ready. After
+// opening, every identity field has been validated and the geometry is held locally: nothing
+// later re-reads sizes from shared memory.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "shmq/geometry.hpp"
+#include "shmq/layout.hpp"
+
+namespace shmq {
+
+class Segment {
+ public:
+  // Throws shmq::Error on every failure; never returns a half-usable segment.
+  static Segment open(const std::string& name, OpenMode mode, const QueueConfig& config);
+  // Removes the name (mappings that exist stay valid). Returns false if there was no such queue.
+  static bool remove(const std::string& name);
+
+  Segment(Segment&&) noexcept;
+  Segment& operator=(Segment&&) noexcept;
+  ~Segment();
+
+  [[nodiscard]] layout::Header& header() const noexcept { return *header_; }
+  [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] bool created() const noexcept { return created_; }
+  [[nodiscard]] std::size_t slot_stride() const noexcept { return slot_stride_; }
+  // Start of slot `index`; index must be < capacity (callers mask positions first).
+  [[nodiscard]] std::byte* slot(std::uint64_t index) const noexcept {
+    return slots_ + index * slot_stride_;
+  }
+
+  struct Mapping;  // the Boost objects; defined in segment.cpp
+
+ private:
+  Segment(std::unique_ptr<Mapping> mapping, std::string name, bool created);
+
+  std::unique_ptr<Mapping> mapping_;
+  std::string name_;
+  bool created_ = false;
+  layout::Header* header_ = nullptr;
+  std::byte* slots_ = nullptr;
+  std::size_t slot_stride_ = 0;
+  Geometry geometry_{};
+};
+
+}  // namespace shmq

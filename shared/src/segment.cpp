@@ -1,0 +1,193 @@
+#include "shmq/segment.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/interprocess/mapped_region.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <cstring>
+#include <new>
+#include <thread>
+
+#include "shmq/errors.hpp"
+#include "shmq/futex_semaphore.hpp"
+#include "shmq/header_validation.hpp"
+#include "shmq/names.hpp"
+#include "shmq/robust_mutex.hpp"
+
+namespace shmq {
+namespace bip = boost::interprocess;
+
+struct Segment::Mapping {
+  bip::shared_memory_object shm;
+  bip::mapped_region region;
+};
+
+namespace {
+
+std::string quoted(const std::string& name) { return "queue '" + name + "'"; }
+
+[[noreturn]] void rethrow_boost(const bip::interprocess_exception& e, const std::string& name,
+                                const char* doing) {
+  const int err = e.get_native_error();
+  switch (e.get_error_code()) {
+    case bip::already_exists_error:
+      throw Error(ErrorCode::already_exists, quoted(name) + " already exists", err);
+    case bip::not_found_error:
+      throw Error(ErrorCode::not_found, quoted(name) + " does not exist", err);
+    case bip::security_error:
+      throw Error(ErrorCode::permission_denied,
+                  "permission denied " + std::string(doing) + " " + quoted(name), err);
+    default:
+      throw Error(ErrorCode::system,
+                  std::string(doing) + " " + quoted(name) + " failed: " + e.what(), err);
+  }
+}
+
+std::uint64_t file_size(const bip::shared_memory_object& shm, const std::string& name,
+                        struct stat* out = nullptr) {
+  struct stat st {};
+  if (fstat(shm.get_mapping_handle().handle, &st) != 0) {
+    throw Error(ErrorCode::system, "cannot stat " + quoted(name) + ": " + std::strerror(errno),
+                errno);
+  }
+  if (out != nullptr) *out = st;
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+// Polls `done` every 200 us until it returns true or `timeout` passes.
+template <class Predicate>
+bool wait_for(std::chrono::milliseconds timeout, Predicate done) {
+  const auto until = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
+}
+
+void initialise_header(void* base, const Geometry& geometry) {
+  // The file is fresh from ftruncate, so every byte is zero; construct the header over it.
+  auto* header = new (base) layout::Header{};
+  FutexSemaphore::initialise(header->room, geometry.capacity);
+  FutexSemaphore::initialise(header->items, 0);
+  RobustMutex::initialise(header->mutex);
+  header->identity.fields = make_identity(geometry, static_cast<std::uint32_t>(geteuid()));
+  // release: everything above must be visible to an opener that sees `ready`.
+  header->identity.ready.store(layout::kReadyMagic, std::memory_order_release);
+}
+
+std::unique_ptr<Segment::Mapping> create(const std::string& name, const QueueConfig& config,
+                                         const Geometry& geometry) {
+  auto mapping = std::make_unique<Segment::Mapping>();
+  try {
+    mapping->shm = bip::shared_memory_object(bip::create_only, name.c_str(), bip::read_write,
+                                             bip::permissions(config.permissions));
+  } catch (const bip::interprocess_exception& e) {
+    rethrow_boost(e, name, "creating");
+  }
+  try {
+    const auto size = layout::segment_size_for(geometry.capacity, geometry.slot_size);
+    mapping->shm.truncate(static_cast<bip::offset_t>(size));
+    mapping->region = bip::mapped_region(mapping->shm, bip::read_write, 0, size);
+    initialise_header(mapping->region.get_address(), geometry);
+  } catch (const bip::interprocess_exception& e) {
+    bip::shared_memory_object::remove(name.c_str());  // never leave a half-made queue behind
+    rethrow_boost(e, name, "initialising");
+  } catch (...) {
+    bip::shared_memory_object::remove(name.c_str());
+    throw;
+  }
+  return mapping;
+}
+
+std::unique_ptr<Segment::Mapping> open_existing(const std::string& name,
+                                                const QueueConfig& config) {
+  auto mapping = std::make_unique<Segment::Mapping>();
+  try {
+    mapping->shm = bip::shared_memory_object(bip::open_only, name.c_str(), bip::read_write);
+  } catch (const bip::interprocess_exception& e) {
+    rethrow_boost(e, name, "opening");
+  }
+  struct stat st {};
+  file_size(mapping->shm, name, &st);
+  if (st.st_uid != geteuid()) {
+    throw Error(ErrorCode::permission_denied,
+                quoted(name) + " belongs to uid " + std::to_string(st.st_uid) +
+                    ", not to us; refusing to use a queue another user created");
+  }
+  // A creator sizes the file right after creating it; give it the same grace as for `ready`.
+  std::uint64_t size = 0;
+  wait_for(config.ready_timeout, [&] {
+    size = file_size(mapping->shm, name);
+    return size >= layout::kHeaderSize;
+  });
+  if (size < layout::kHeaderSize) {
+    throw Error(ErrorCode::corrupt, quoted(name) + " is " + std::to_string(size) +
+                                        " bytes, too small to be a queue (a creator that died, "
+                                        "or another program's file); remove it with --remove");
+  }
+  if (size > layout::kMaxSegmentSize) {
+    throw Error(ErrorCode::corrupt, quoted(name) + " is larger than any queue can be");
+  }
+  try {
+    mapping->region = bip::mapped_region(mapping->shm, bip::read_write, 0, size);
+  } catch (const bip::interprocess_exception& e) {
+    rethrow_boost(e, name, "mapping");
+  }
+  auto* identity = static_cast<layout::Identity*>(mapping->region.get_address());
+  // acquire: pairs with the creator's release store; the fields are complete once we see it.
+  const bool ready = wait_for(config.ready_timeout, [&] {
+    return identity->ready.load(std::memory_order_acquire) == layout::kReadyMagic;
+  });
+  if (!ready) {
+    throw Error(ErrorCode::not_ready,
+                quoted(name) + " was never marked ready (its creator died while setting it up, "
+                               "or it is not an shmq queue); remove it with --remove");
+  }
+  return mapping;
+}
+
+}  // namespace
+
+Segment::Segment(std::unique_ptr<Mapping> mapping, std::string name, bool created)
+    : mapping_(std::move(mapping)), name_(std::move(name)), created_(created) {
+  header_ = static_cast<layout::Header*>(mapping_->region.get_address());
+  // Read the identity once, then validate the copy against the file's real size.
+  layout::IdentityFields fields;
+  std::memcpy(&fields, &header_->identity.fields, sizeof fields);
+  geometry_ = validate_identity(fields, file_size(mapping_->shm, name_), name_.c_str());
+  if (mapping_->region.get_size() != fields.segment_size) {
+    throw Error(ErrorCode::corrupt, quoted(name_) + " changed size while it was being opened");
+  }
+  slot_stride_ = layout::slot_stride_for(geometry_.slot_size);
+  slots_ = static_cast<std::byte*>(mapping_->region.get_address()) + layout::kHeaderSize;
+}
+
+Segment::Segment(Segment&&) noexcept = default;
+Segment& Segment::operator=(Segment&&) noexcept = default;
+Segment::~Segment() = default;
+
+Segment Segment::open(const std::string& name, OpenMode mode, const QueueConfig& config) {
+  validate_name(name);
+  if (mode != OpenMode::open_only) {
+    const Geometry geometry = config.geometry_to_create();
+    check_creation_geometry(geometry);
+    try {
+      return Segment(create(name, config, geometry), name, true);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::already_exists || mode == OpenMode::create_only) throw;
+      // Lost the creation race (or the queue existed): open it instead.
+    }
+  }
+  Segment segment(open_existing(name, config), name, false);
+  check_requested_geometry(config, segment.geometry(), name.c_str());
+  return segment;
+}
+
+bool Segment::remove(const std::string& name) {
+  validate_name(name);
+  return bip::shared_memory_object::remove(name.c_str());
+}
+
+}  // namespace shmq
