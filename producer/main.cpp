@@ -133,8 +133,7 @@ bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
   return true;
 }
 
-void send_input(Producer& producer, const Settings& settings, Progress& progress) {
-  const int fd = open_input(settings.input);
+void send_input(Producer& producer, int fd, const Settings& settings, Progress& progress) {
   LineSource source(fd);
   std::vector<std::string_view> lines;
   while (!stop_requested()) {
@@ -213,13 +212,15 @@ int run(int argc, char** argv) {
   const Settings settings = read_settings(values);
   if (settings.common.remove) return remove_queue("producer", settings.common);
 
+  // Open the input before the queue, so that a bad path creates nothing.
+  const int input_fd = settings.input.empty() ? -1 : open_input(settings.input);
   const auto& stop = install_stop_handlers();
   Producer producer(settings.common.name, OpenMode::open_or_create, settings.common.config,
                     AttachOptions{settings.common.wait, &stop, 1});
   Stopwatch stopwatch;
   Progress progress;
   if (!settings.input.empty()) {
-    send_input(producer, settings, progress);
+    send_input(producer, input_fd, settings, progress);
   } else if (settings.size != 0) {
     send_generated(producer, settings, progress);
   } else {

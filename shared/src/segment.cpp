@@ -136,10 +136,21 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name,
     rethrow_boost(e, name, "mapping");
   }
   auto* identity = static_cast<layout::Identity*>(mapping->region.get_address());
+  bool foreign = false;
   // acquire: pairs with the creator's release store; the fields are complete once we see it.
   const bool ready = wait_for(config.ready_timeout, [&] {
-    return identity->ready.load(std::memory_order_acquire) == layout::kReadyMagic;
+    if (identity->ready.load(std::memory_order_acquire) == layout::kReadyMagic) return true;
+    // relaxed: a creator writes the magic before `ready`; anything else there but 0 is foreign.
+    const std::uint64_t magic =
+        std::atomic_ref<std::uint64_t>(identity->fields.magic).load(std::memory_order_relaxed);
+    foreign = magic != 0 && magic != layout::kMagic;
+    return foreign;
   });
+  if (foreign) {
+    throw Error(ErrorCode::incompatible,
+                quoted(name) + " is not an shmq queue (bad magic number); another program owns "
+                               "this name");
+  }
   if (!ready) {
     throw Error(ErrorCode::not_ready,
                 quoted(name) + " was never marked ready (its creator died while setting it up, "

@@ -1,0 +1,115 @@
+// Bodies of the child processes in multi-process tests. Each returns 0 on success, so the parent
+// checks exit codes; the data a consumer received goes to a file the parent inspects.
+#pragma once
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shmq/consumer.hpp"
+#include "shmq/message_format.hpp"
+#include "shmq/producer.hpp"
+
+namespace shmq::test {
+
+struct Received {
+  std::uint32_t producer;
+  std::uint64_t sequence;
+};
+
+inline QueueConfig test_config(std::uint32_t capacity, bool multi) {
+  QueueConfig config;
+  config.capacity = capacity;
+  config.slot_size = 64;
+  config.multi_producer = multi;
+  config.multi_consumer = multi;
+  return config;
+}
+
+// Puts `count` generated messages of 64 bytes, in batches of up to `batch`.
+inline int produce(const std::string& name, const QueueConfig& config, std::uint32_t id,
+                   std::uint64_t count, std::uint32_t batch = 7) {
+  Producer producer(name, OpenMode::open_or_create, config);
+  std::uint64_t sequence = 0;
+  while (sequence < count) {
+    WriteBatch claimed;
+    const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>(batch, count - sequence));
+    if (producer.claim(claimed, want, Clock::now() + std::chrono::seconds(60)) != Status::ok) {
+      return 10;
+    }
+    for (std::uint32_t i = 0; i < claimed.size(); ++i, ++sequence) {
+      message_format::write(claimed.buffer(i).first(64), id, sequence);
+      claimed.set_length(i, 64);
+    }
+    producer.publish(claimed);
+  }
+  return 0;
+}
+
+// Receives until end of stream and writes (producer, sequence) records to `record_path`.
+inline int consume(const std::string& name, const QueueConfig& config,
+                   std::uint32_t expect_producers, const std::string& record_path) {
+  AttachOptions options;
+  options.expect_producers = expect_producers;
+  Consumer consumer(name, OpenMode::open_or_create, config, options);
+  std::vector<Received> received;
+  ReadBatch batch;
+  for (;;) {
+    const Status status = consumer.take(batch, 5, Clock::now() + std::chrono::seconds(60));
+    if (status == Status::closed) break;
+    if (status != Status::ok) return 20;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      message_format::Decoded decoded;
+      if (message_format::decode(batch[i], decoded) != message_format::Check::ok) return 21;
+      received.push_back({decoded.producer, decoded.sequence});
+    }
+    consumer.release(batch);
+  }
+  std::ofstream out(record_path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(received.data()),
+            static_cast<std::streamsize>(received.size() * sizeof(Received)));
+  return out ? 0 : 22;
+}
+
+inline std::vector<Received> read_records(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes{std::istreambuf_iterator<char>(in), {}};
+  std::vector<Received> records(bytes.size() / sizeof(Received));
+  std::memcpy(records.data(), bytes.data(), records.size() * sizeof(Received));
+  return records;
+}
+
+// A temporary file path removed at the end of the scope.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& tag)
+      : path_("/tmp/shmq-test-" + tag + "-" + std::to_string(getpid()) + "-" +
+              std::to_string(counter()++)) {}
+  ~TempFile() { std::remove(path_.c_str()); }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  static int& counter() {
+    static int value = 0;
+    return value;
+  }
+  std::string path_;
+};
+
+// Waits (bounded) until the segment file of `name` exists, so a test can fix who starts first.
+inline bool wait_for_queue_file(const std::string& name) {
+  const std::string path = "/dev/shm/" + name;
+  for (int i = 0; i < 10000; ++i) {
+    if (access(path.c_str(), F_OK) == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+}  // namespace shmq::test

@@ -1,0 +1,84 @@
+# Shared helpers for the program-level tests. Source it with the bin directory as $1.
+set -euo pipefail
+
+BIN=${1:?usage: $0 BIN_DIR}
+PRODUCER="$BIN/producer"
+CONSUMER="$BIN/consumer"
+LIMIT=${SHMQ_TEST_TIMEOUT:-60}  # seconds any one program may run
+WORK=$(mktemp -d /tmp/shmq-programs.XXXXXX)
+QUEUES=()
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for queue in "${QUEUES[@]}"; do rm -f "/dev/shm/$queue"; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Sets Q to a queue name unique to this run, removed at exit whatever happens. (Not for use in
+# $(...): a subshell could not record the name for cleanup.)
+new_queue() {
+  Q="shmq-prog-$1-$$-${#QUEUES[@]}"
+  QUEUES+=("$Q")
+}
+
+# The pid of the program that `start` runs under timeout(1), to signal it directly.
+program_pid() {
+  local children
+  for _ in $(seq 500); do
+    children=$(cat "/proc/$1/task/$1/children" 2>/dev/null || true)
+    [[ -n $children ]] && { echo "${children%% *}"; return 0; }
+    sleep 0.01
+  done
+  fail "no program under pid $1"
+}
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# Runs a program bounded by the time limit, in the background; its pid goes to PIDS.
+start() {
+  timeout -k 5 "$LIMIT" "$@" &
+  PIDS+=($!)
+}
+
+# Waits for a background pid and checks its exit code.
+expect_exit() {
+  local pid=$1 want=$2 what=$3 got=0
+  wait "$pid" || got=$?
+  [[ $got == "$want" ]] || fail "$what exited $got, expected $want"
+}
+
+# Waits (bounded) until a queue's file exists, so a test can fix who starts first.
+wait_for_queue() {
+  for _ in $(seq 1000); do
+    [[ -e /dev/shm/$1 ]] && return 0
+    sleep 0.01
+  done
+  fail "queue $1 never appeared"
+}
+
+# Lines of awkward content: empty, spaces, tabs, CR, UTF-8, backslashes, NUL-free binary bytes.
+awkward_lines() {
+  local count=$1
+  python3 - "$count" <<'PY'
+import random, sys
+random.seed(7)
+alphabet = [bytes([b]) for b in range(1, 256) if b != 10]
+out = sys.stdout.buffer
+for i in range(int(sys.argv[1])):
+    kind = i % 7
+    if kind == 0:
+        line = b""
+    elif kind == 1:
+        line = ("line %d \t tab, unicode \u00e9\u4e2d\U0001F600 \\ backslash" % i).encode()
+    elif kind == 2:
+        line = b" " * random.randint(1, 40) + b"\r"
+    else:
+        line = b"".join(random.choice(alphabet) for _ in range(random.randint(1, 60)))
+    out.write(line + b"\n")
+PY
+}

@@ -1,0 +1,51 @@
+# Lines of any content go through producer and consumer byte-identical, whichever starts first,
+# through a ring small enough to wrap thousands of times.
+source "$(dirname "$0")/lib.sh"
+
+awkward_lines 50000 > "$WORK/input"
+
+echo "consumer first, files"
+new_queue consumer-first; q=$Q
+start "$CONSUMER" --name "$q" --capacity 4 --slot-size 256 --output "$WORK/out1" --quiet
+consumer=$!
+wait_for_queue "$q"
+start "$PRODUCER" --name "$q" --input "$WORK/input" --quiet
+expect_exit $! 0 producer
+expect_exit "$consumer" 0 consumer
+cmp "$WORK/input" "$WORK/out1" || fail "consumer-first output differs"
+
+echo "producer first, pipes"
+new_queue producer-first; q=$Q
+start bash -c "\"$PRODUCER\" --name $q --capacity 4 --slot-size 256 --input - --quiet < \"$WORK/input\""
+producer=$!
+wait_for_queue "$q"
+start bash -c "\"$CONSUMER\" --name $q --quiet > \"$WORK/out2\""
+expect_exit "$producer" 0 producer
+expect_exit $! 0 consumer
+cmp "$WORK/input" "$WORK/out2" || fail "producer-first output differs"
+
+echo "the ring wrapped: 50000 lines through 4 slots"
+echo "a full ring holds the producer until a consumer comes"
+new_queue full-ring; q=$Q
+seq 1 100 > "$WORK/numbers"
+start "$PRODUCER" --name "$q" --capacity 8 --input "$WORK/numbers" --quiet
+producer=$!
+wait_for_queue "$q"
+sleep 0.2
+kill -0 "$producer" 2>/dev/null || fail "producer finished without a consumer (should wait)"
+start "$CONSUMER" --name "$q" --output "$WORK/out3" --quiet
+expect_exit "$producer" 0 producer
+expect_exit $! 0 consumer
+cmp "$WORK/numbers" "$WORK/out3" || fail "full-ring output differs"
+
+echo "generated messages verify end to end"
+new_queue generated; q=$Q
+start "$CONSUMER" --name "$q" --capacity 64 --slot-size 128 --verify --quiet --json "$WORK/c.json"
+consumer=$!
+wait_for_queue "$q"
+start "$PRODUCER" --name "$q" --count 300000 --size 100 --quiet --json "$WORK/p.json"
+expect_exit $! 0 producer
+expect_exit "$consumer" 0 consumer
+grep -q '"messages":300000' "$WORK/c.json" || fail "consumer statistics: $(cat "$WORK/c.json")"
+grep -q '"role":"producer"' "$WORK/p.json" || fail "producer statistics: $(cat "$WORK/p.json")"
+echo "PASS"

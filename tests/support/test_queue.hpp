@@ -1,0 +1,36 @@
+// Helpers every test uses: a queue name no other test or run can collide with, removed at the end
+// of the scope whether the test passes or fails.
+#pragma once
+
+#include <unistd.h>
+
+#include <atomic>
+#include <string>
+
+#include "shmq/segment.hpp"
+
+namespace shmq::test {
+
+inline std::string unique_queue_name(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  // relaxed: only uniqueness matters.
+  return "shmq-test-" + tag + "-" + std::to_string(getpid()) + "-" +
+         std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+}
+
+// Owns a queue name: removes the segment when the scope ends, even if the test failed.
+class TestQueue {
+ public:
+  explicit TestQueue(const std::string& tag) : name_(unique_queue_name(tag)) {}
+  ~TestQueue() { Segment::remove(name_); }
+  TestQueue(const TestQueue&) = delete;
+  TestQueue& operator=(const TestQueue&) = delete;
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] std::string path() const { return "/dev/shm/" + name_; }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace shmq::test

@@ -1,0 +1,74 @@
+// Mirrors the shared-memory layout. If a check here fails, the layout changed: bump
+// layout::kLayoutVersion and update this mirror, so old and new builds refuse each other.
+#include <catch2/catch.hpp>
+#include <cstddef>
+
+#include "shmq/layout.hpp"
+
+using namespace shmq::layout;
+
+TEST_CASE("the layout version matches the mirrored layout", "[unit][layout]") {
+  CHECK(kLayoutVersion == 1);
+  CHECK(kMagic == 0x3151'4D48'5300'5153ULL);
+}
+
+TEST_CASE("identity fields sit where version 1 put them", "[unit][layout]") {
+  CHECK(offsetof(IdentityFields, magic) == 0);
+  CHECK(offsetof(IdentityFields, layout_version) == 8);
+  CHECK(offsetof(IdentityFields, header_size) == 12);
+  CHECK(offsetof(IdentityFields, capacity) == 16);
+  CHECK(offsetof(IdentityFields, slot_size) == 20);
+  CHECK(offsetof(IdentityFields, slot_stride) == 24);
+  CHECK(offsetof(IdentityFields, flags) == 28);
+  CHECK(offsetof(IdentityFields, creator_uid) == 32);
+  CHECK(offsetof(IdentityFields, segment_size) == 40);
+  CHECK(offsetof(Identity, ready) == 48);
+}
+
+TEST_CASE("each hot field has its own cache line", "[unit][layout]") {
+  CHECK(offsetof(Header, room) == 64);
+  CHECK(offsetof(Header, items) == 128);
+  CHECK(offsetof(Header, mutex) == 192);
+  CHECK(offsetof(Header, producer) == 256);
+  CHECK(offsetof(Header, consumer) == 320);
+  CHECK(offsetof(Header, membership) == 384);
+  CHECK(offsetof(Header, processes) == 448);
+  CHECK(sizeof(Header) == 448 + 64 * 64);
+  CHECK(alignof(Header) == 64);
+}
+
+TEST_CASE("cursor and counter fields keep their offsets", "[unit][layout]") {
+  CHECK(offsetof(SemaphoreData, count) == 0);
+  CHECK(offsetof(SemaphoreData, sleepers) == 4);
+  CHECK(offsetof(SemaphoreData, sleeps) == 8);
+  CHECK(offsetof(ProducerSide, claimed) == 0);
+  CHECK(offsetof(ProducerSide, published) == 8);
+  CHECK(offsetof(ProducerSide, messages_in) == 16);
+  CHECK(offsetof(ProducerSide, high_water) == 24);
+  CHECK(offsetof(ConsumerSide, taken) == 0);
+  CHECK(offsetof(ConsumerSide, released) == 8);
+  CHECK(offsetof(ConsumerSide, messages_out) == 16);
+  CHECK(offsetof(Membership, producers) == 0);
+  CHECK(offsetof(Membership, consumers) == 8);
+  CHECK(offsetof(ProcessEntry, pid) == 0);
+  CHECK(offsetof(ProcessEntry, role) == 4);
+  CHECK(offsetof(ProcessEntry, start_time) == 8);
+  CHECK(offsetof(ProcessEntry, messages) == 16);
+}
+
+TEST_CASE("slots are a 16-byte header then the payload, cache-line strided", "[unit][layout]") {
+  CHECK(offsetof(SlotHeader, stamp) == 0);
+  CHECK(offsetof(SlotHeader, length) == 8);
+  CHECK(offsetof(SlotHeader, origin) == 12);
+  CHECK(slot_stride_for(1) == 64);
+  CHECK(slot_stride_for(48) == 64);
+  CHECK(slot_stride_for(49) == 128);
+  CHECK(segment_size_for(4, 48) == kHeaderSize + 4 * 64);
+}
+
+TEST_CASE("a stamp packs position and state into one word", "[unit][layout]") {
+  CHECK(stamp(0, kSlotPublished) == 1);
+  CHECK(stamp(5, kSlotDone) == (5U << 3 | 2U));
+  CHECK((stamp(1ULL << 40, kSlotSkipped) & kStateMask) == kSlotSkipped);
+  CHECK((stamp(1ULL << 40, kSlotSkipped) >> kStateBits) == (1ULL << 40));
+}

@@ -1,0 +1,244 @@
+// Producer and consumer handles in one process: FIFO order, wrap-around, full and empty, limits,
+// roles, end of stream and join.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "shmq/consumer.hpp"
+#include "shmq/producer.hpp"
+#include "test_queue.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+using shmq::test::TestQueue;
+
+namespace {
+
+QueueConfig config(std::uint32_t capacity, std::uint32_t slot_size = 64, bool multi = false) {
+  QueueConfig c;
+  c.capacity = capacity;
+  c.slot_size = slot_size;
+  c.multi_producer = multi;
+  c.multi_consumer = multi;
+  return c;
+}
+
+std::span<const std::byte> bytes(const std::string& s) { return std::as_bytes(std::span(s)); }
+
+std::string text(const std::vector<std::byte>& b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+}  // namespace
+
+TEST_CASE("messages come out in the order they went in, across many wrap-arounds",
+          "[unit][queue]") {
+  for (bool multi : {false, true}) {
+    INFO("multi-producer/consumer: " << multi);
+    TestQueue queue("fifo");
+    Producer producer(queue.name(), OpenMode::create_only, config(3, 64, multi));
+    Consumer consumer(queue.name(), OpenMode::open_only);
+    std::vector<std::byte> out;
+    for (int i = 0; i < 10000; ++i) {
+      const std::string message = "message " + std::to_string(i);
+      REQUIRE(producer.put(bytes(message)) == Status::ok);
+      if (i % 2 == 1) {
+        REQUIRE(consumer.get(out) == Status::ok);
+        REQUIRE(text(out) == "message " + std::to_string(i - 1));
+        REQUIRE(consumer.get(out) == Status::ok);
+        REQUIRE(text(out) == message);
+      }
+    }
+  }
+}
+
+TEST_CASE("the ring is full after capacity puts and empty after capacity gets", "[unit][queue]") {
+  TestQueue queue("full");
+  Producer producer(queue.name(), OpenMode::create_only, config(5));
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  std::vector<std::byte> out;
+  CHECK(consumer.try_get(out) == Status::empty);
+  for (int i = 0; i < 5; ++i) CHECK(producer.try_put(bytes("x")) == Status::ok);
+  CHECK(producer.try_put(bytes("x")) == Status::full);
+  CHECK(producer.put_for(bytes("x"), 5ms) == Status::timeout);
+  CHECK(producer.depth() == 5);
+  for (int i = 0; i < 5; ++i) CHECK(consumer.try_get(out) == Status::ok);
+  CHECK(consumer.try_get(out) == Status::empty);
+  CHECK(consumer.get_for(out, 5ms) == Status::timeout);
+  CHECK(producer.try_put(bytes("x")) == Status::ok);
+}
+
+TEST_CASE("empty messages and messages of exactly slot size go through", "[unit][queue]") {
+  TestQueue queue("sizes");
+  Producer producer(queue.name(), OpenMode::create_only, config(4, 100));
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  const std::string full(100, 'z');
+  REQUIRE(producer.put(bytes("")) == Status::ok);
+  REQUIRE(producer.put(bytes(full)) == Status::ok);
+  std::vector<std::byte> out{std::byte{1}};
+  REQUIRE(consumer.get(out) == Status::ok);
+  CHECK(out.empty());
+  REQUIRE(consumer.get(out) == Status::ok);
+  CHECK(text(out) == full);
+}
+
+TEST_CASE("a message larger than a slot is refused and nothing is written", "[unit][queue]") {
+  TestQueue queue("toobig");
+  Producer producer(queue.name(), OpenMode::create_only, config(4, 10));
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  REQUIRE(producer.put(bytes("before")) == Status::ok);
+  CHECK(producer.put(bytes("eleven byte")) == Status::too_big);
+  CHECK(producer.try_put(bytes(std::string(1000, 'a'))) == Status::too_big);
+  std::vector<std::byte> out;
+  REQUIRE(consumer.get(out) == Status::ok);
+  CHECK(text(out) == "before");
+  CHECK(consumer.try_get(out) == Status::empty);
+}
+
+TEST_CASE("a second producer on a single-producer queue is refused", "[unit][queue]") {
+  TestQueue queue("roles");
+  Producer first(queue.name(), OpenMode::create_only, config(4));
+  CHECK_THROWS_MATCHES(Producer(queue.name()), Error, Catch::Predicate<Error>([](const Error& e) {
+                         return e.code() == ErrorCode::role_taken;
+                       }));
+  Consumer consumer(queue.name());
+  CHECK_THROWS_AS(Consumer(queue.name()), Error);
+  first.close();
+  CHECK_NOTHROW(Producer(queue.name()));  // the role is free again once the first detached
+}
+
+TEST_CASE("several producers and consumers may attach to a multi queue", "[unit][queue]") {
+  TestQueue queue("multi");
+  Producer a(queue.name(), OpenMode::create_only, config(8, 64, true));
+  Producer b(queue.name());
+  Consumer c(queue.name());
+  Consumer d(queue.name());
+  REQUIRE(a.put(bytes("from a")) == Status::ok);
+  REQUIRE(b.put(bytes("from b")) == Status::ok);
+  std::vector<std::byte> out;
+  REQUIRE(d.get(out) == Status::ok);
+  CHECK(text(out) == "from a");
+  REQUIRE(c.get(out) == Status::ok);
+  CHECK(text(out) == "from b");
+}
+
+TEST_CASE("batches claim, publish, take and release several slots at once", "[unit][queue]") {
+  for (bool multi : {false, true}) {
+    TestQueue queue("batch");
+    Producer producer(queue.name(), OpenMode::create_only, config(6, 64, multi));
+    Consumer consumer(queue.name(), OpenMode::open_only);
+    for (int round = 0; round < 50; ++round) {
+      WriteBatch write;
+      REQUIRE(producer.claim(write, 4, Clock::now() + 1s) == Status::ok);
+      REQUIRE(write.size() == 4);
+      for (std::uint32_t i = 0; i < write.size(); ++i) {
+        const std::string m = std::to_string(round) + ":" + std::to_string(i);
+        std::memcpy(write.buffer(i).data(), m.data(), m.size());
+        write.set_length(i, static_cast<std::uint32_t>(m.size()));
+      }
+      producer.publish(write);
+      ReadBatch read;
+      REQUIRE(consumer.take(read, 10, Clock::now() + 1s) == Status::ok);
+      REQUIRE(read.size() == 4);
+      for (std::uint32_t i = 0; i < 4; ++i) {
+        CHECK(std::string(reinterpret_cast<const char*>(read[i].data()), read[i].size()) ==
+              std::to_string(round) + ":" + std::to_string(i));
+      }
+      consumer.release(read);
+    }
+  }
+}
+
+TEST_CASE("a claim takes only the free slots there are", "[unit][queue]") {
+  TestQueue queue("partial");
+  Producer producer(queue.name(), OpenMode::create_only, config(4));
+  REQUIRE(producer.put(bytes("a")) == Status::ok);
+  WriteBatch write;
+  REQUIRE(producer.claim(write, 100, Clock::now()) == Status::ok);
+  CHECK(write.size() == 3);
+  producer.publish(write);
+  CHECK(producer.claim(write, 1, Clock::now()) == Status::timeout);
+}
+
+TEST_CASE("a taken slot goes back to producers only when released", "[unit][queue]") {
+  TestQueue queue("release");
+  Producer producer(queue.name(), OpenMode::create_only, config(2));
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  REQUIRE(producer.put(bytes("a")) == Status::ok);
+  REQUIRE(producer.put(bytes("b")) == Status::ok);
+  ReadBatch read;
+  REQUIRE(consumer.take(read, 2, Clock::now()) == Status::ok);
+  CHECK(producer.try_put(bytes("c")) == Status::full);
+  consumer.release(read);
+  CHECK(producer.try_put(bytes("c")) == Status::ok);
+}
+
+TEST_CASE("consumers see end of stream once the producer detached and the ring drained",
+          "[unit][queue]") {
+  TestQueue queue("eos");
+  Consumer consumer(queue.name(), OpenMode::create_only, config(4));
+  std::vector<std::byte> out;
+  CHECK(consumer.get_for(out, 5ms) == Status::timeout);  // no producer yet: keep waiting
+  {
+    Producer producer(queue.name());
+    REQUIRE(producer.put(bytes("last words")) == Status::ok);
+  }
+  REQUIRE(consumer.get(out) == Status::ok);
+  CHECK(text(out) == "last words");
+  CHECK(consumer.get(out) == Status::closed);
+}
+
+TEST_CASE("a consumer told to expect two producers waits for the second", "[unit][queue]") {
+  TestQueue queue("expect");
+  AttachOptions options;
+  options.expect_producers = 2;
+  Consumer consumer(queue.name(), OpenMode::create_only, config(4), options);
+  std::vector<std::byte> out;
+  { Producer first(queue.name()); }
+  CHECK(consumer.get_for(out, 5ms) == Status::timeout);
+  { Producer second(queue.name()); }
+  CHECK(consumer.get(out) == Status::closed);
+}
+
+TEST_CASE("a consumer started on leftovers of a finished stream drains them and ends",
+          "[unit][queue]") {
+  TestQueue queue("leftover");
+  {
+    Producer producer(queue.name(), OpenMode::create_only, config(4));
+    REQUIRE(producer.put(bytes("left")) == Status::ok);
+  }
+  Consumer consumer(queue.name());
+  std::vector<std::byte> out;
+  REQUIRE(consumer.get(out) == Status::ok);
+  CHECK(consumer.get(out) == Status::closed);
+}
+
+TEST_CASE("a raised stop flag cancels a blocked call", "[unit][queue]") {
+  TestQueue queue("cancel");
+  std::atomic<bool> stop{false};
+  AttachOptions options;
+  options.stop = &stop;
+  Consumer consumer(queue.name(), OpenMode::create_only, config(4), options);
+  std::thread raiser([&] {
+    std::this_thread::sleep_for(10ms);
+    stop = true;
+  });
+  std::vector<std::byte> out;
+  CHECK(consumer.get(out) == Status::cancelled);
+  raiser.join();
+}
+
+TEST_CASE("join returns once consumers have finished every message put", "[unit][queue]") {
+  TestQueue queue("join");
+  Producer producer(queue.name(), OpenMode::create_only, config(8));
+  Consumer consumer(queue.name());
+  CHECK(producer.join(Clock::now()) == Status::ok);  // nothing put yet
+  for (int i = 0; i < 3; ++i) REQUIRE(producer.put(bytes("job")) == Status::ok);
+  CHECK(producer.join(Clock::now() + 5ms) == Status::timeout);
+  ReadBatch read;
+  REQUIRE(consumer.take(read, 3, Clock::now()) == Status::ok);
+  CHECK(producer.join(Clock::now() + 5ms) == Status::timeout);  // taken is not finished
+  consumer.release(read);
+  CHECK(producer.join(Clock::now() + 5s) == Status::ok);
+}

@@ -1,0 +1,153 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "shmq/errors.hpp"
+#include "shmq/names.hpp"
+#include "shmq/segment.hpp"
+#include "test_queue.hpp"
+
+using namespace shmq;
+using shmq::test::TestQueue;
+
+namespace {
+
+ErrorCode open_error(const std::string& name, OpenMode mode, QueueConfig config = {}) {
+  try {
+    Segment::open(name, mode, config);
+  } catch (const Error& e) {
+    return e.code();
+  }
+  FAIL("open succeeded");
+  return ErrorCode::system;
+}
+
+QueueConfig small(std::uint32_t capacity = 8, std::uint32_t slot_size = 32) {
+  QueueConfig config;
+  config.capacity = capacity;
+  config.slot_size = slot_size;
+  config.ready_timeout = std::chrono::milliseconds(50);
+  return config;
+}
+
+std::vector<char> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_file(const std::string& path, const std::vector<char>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Makes a queue, then lets `damage` edit the bytes of its file.
+template <class Damage>
+void make_damaged(const TestQueue& queue, Damage damage) {
+  { Segment::open(queue.name(), OpenMode::create_only, small()); }
+  auto bytes = read_file(queue.path());
+  damage(bytes);
+  write_file(queue.path(), bytes);
+}
+
+}  // namespace
+
+TEST_CASE("a created queue opens with the same geometry", "[unit][segment]") {
+  TestQueue queue("segment");
+  const Segment created = Segment::open(queue.name(), OpenMode::create_only, small(16, 100));
+  CHECK(created.created());
+  const Segment opened = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
+  CHECK_FALSE(opened.created());
+  CHECK(opened.geometry() == Geometry{16, 100, false, false});
+  const Segment either = Segment::open(queue.name(), OpenMode::open_or_create, small(16, 100));
+  CHECK_FALSE(either.created());
+}
+
+TEST_CASE("a created segment is private to its owner", "[unit][segment]") {
+  TestQueue queue("mode");
+  const Segment created = Segment::open(queue.name(), OpenMode::create_only, small());
+  struct stat st {};
+  REQUIRE(stat(queue.path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(st.st_uid == geteuid());
+}
+
+TEST_CASE("create_only on an existing queue and open_only on a missing one fail",
+          "[unit][segment]") {
+  TestQueue queue("exists");
+  CHECK(open_error(queue.name(), OpenMode::open_only) == ErrorCode::not_found);
+  { Segment::open(queue.name(), OpenMode::create_only, small()); }
+  CHECK(open_error(queue.name(), OpenMode::create_only) == ErrorCode::already_exists);
+}
+
+TEST_CASE("an explicit geometry that differs from the existing queue is refused",
+          "[unit][segment]") {
+  TestQueue queue("geometry");
+  { Segment::open(queue.name(), OpenMode::create_only, small(8, 32)); }
+  CHECK(open_error(queue.name(), OpenMode::open_or_create, small(16, 32)) ==
+        ErrorCode::geometry_mismatch);
+  CHECK(open_error(queue.name(), OpenMode::open_or_create, small(8, 64)) ==
+        ErrorCode::geometry_mismatch);
+}
+
+TEST_CASE("remove deletes the file and reports whether there was one", "[unit][segment]") {
+  TestQueue queue("remove");
+  { Segment::open(queue.name(), OpenMode::create_only, small()); }
+  CHECK(access(queue.path().c_str(), F_OK) == 0);
+  CHECK(Segment::remove(queue.name()));
+  CHECK(access(queue.path().c_str(), F_OK) != 0);
+  CHECK_FALSE(Segment::remove(queue.name()));
+}
+
+TEST_CASE("names outside the documented set are refused", "[unit][segment]") {
+  for (const char* bad : {"", "a/b", "..", ".hidden", "sp ace", "semi;colon", "../etc"}) {
+    INFO("name: '" << bad << "'");
+    CHECK_THROWS_AS(validate_name(bad), Error);
+  }
+  CHECK_THROWS_AS(validate_name(std::string(201, 'a')), Error);
+  CHECK_NOTHROW(validate_name(std::string(200, 'a')));
+  CHECK_NOTHROW(validate_name("orders_v2.east-1"));
+}
+
+TEST_CASE("a corrupted header on disk is refused when opening", "[unit][segment]") {
+  TestQueue queue("corrupt");
+  SECTION("magic") {
+    make_damaged(queue, [](auto& b) { b[0] ^= 0x55; });
+    CHECK(open_error(queue.name(), OpenMode::open_only) == ErrorCode::incompatible);
+  }
+  SECTION("capacity") {
+    make_damaged(queue, [](auto& b) { b[16] = 9; });
+    CHECK(open_error(queue.name(), OpenMode::open_only) == ErrorCode::corrupt);
+  }
+  SECTION("slot stride") {
+    make_damaged(queue, [](auto& b) { b[24] = 0; });
+    CHECK(open_error(queue.name(), OpenMode::open_only) == ErrorCode::corrupt);
+  }
+  SECTION("never marked ready") {
+    make_damaged(queue, [](auto& b) { std::memset(b.data() + 48, 0, 4); });
+    CHECK(open_error(queue.name(), OpenMode::open_only, small()) == ErrorCode::not_ready);
+  }
+}
+
+TEST_CASE("a truncated, extended or foreign file is refused", "[unit][segment]") {
+  TestQueue queue("truncated");
+  SECTION("truncated inside the slots") {
+    make_damaged(queue, [](auto& b) { b.resize(b.size() - 64); });
+    CHECK(open_error(queue.name(), OpenMode::open_only) == ErrorCode::corrupt);
+  }
+  SECTION("extended") {
+    make_damaged(queue, [](auto& b) { b.resize(b.size() + 4096); });
+    CHECK(open_error(queue.name(), OpenMode::open_only) == ErrorCode::corrupt);
+  }
+  SECTION("smaller than a header") {
+    make_damaged(queue, [](auto& b) { b.resize(100); });
+    CHECK(open_error(queue.name(), OpenMode::open_only, small()) == ErrorCode::corrupt);
+  }
+  SECTION("another program's file") {
+    make_damaged(queue, [](auto& b) { std::fill(b.begin(), b.end(), 'x'); });
+    CHECK(open_error(queue.name(), OpenMode::open_only, small()) == ErrorCode::incompatible);
+  }
+}
