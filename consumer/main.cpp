@@ -175,7 +175,7 @@ int run(int argc, char** argv) {
       if (progress.exit_code == kExitOk) progress.exit_code = kExitVerify;
     }
   }
-  if (!settings.common.quiet) std::cerr << summary_line(stats) << "\n";
+  if (!settings.common.quiet) std::cerr << summary_line(stats);
   if (!settings.common.json_path.empty()) write_json_file(stats, settings.common.json_path);
   return progress.exit_code;
 }

@@ -231,7 +231,7 @@ int run(int argc, char** argv) {
 
   RunStatistics stats{"producer", settings.common.name, progress.messages, progress.bytes,
                       stopwatch.seconds(), progress.outcome, {}};
-  if (!settings.common.quiet) std::cerr << summary_line(stats) << "\n";
+  if (!settings.common.quiet) std::cerr << summary_line(stats);
   if (!settings.common.json_path.empty()) write_json_file(stats, settings.common.json_path);
   return progress.exit_code;
 }

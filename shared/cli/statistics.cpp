@@ -17,14 +17,32 @@ double RunStatistics::megabytes_per_second() const {
   return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0;
 }
 
+namespace {
+
+// scaled(1234567, "B") -> "1.23 MB", scaled(1234, " msg/s") -> "1.23 k msg/s"
+std::string scaled(double value, const char* unit) {
+  std::ostringstream out;
+  out << std::fixed;
+  if (value >= 1e6) {
+    out << std::setprecision(2) << value / 1e6 << " M" << unit;
+  } else if (value >= 1e3) {
+    out << std::setprecision(2) << value / 1e3 << " k" << unit;
+  } else {
+    out << std::setprecision(1) << value << (unit[0] == ' ' ? "" : " ") << unit;
+  }
+  return out.str();
+}
+
+}  // namespace
+
 std::string summary_line(const RunStatistics& stats) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(2) << stats.role << ": " << stats.messages
-      << " messages, " << static_cast<double>(stats.bytes) / 1e6 << " MB in " << stats.seconds
-      << " s: " << stats.messages_per_second() / 1e6 << " M msg/s, "
-      << stats.megabytes_per_second() << " MB/s";
+      << " messages, " << scaled(static_cast<double>(stats.bytes), "B") << " in " << stats.seconds
+      << " s: " << scaled(stats.messages_per_second(), " msg/s") << ", "
+      << scaled(stats.megabytes_per_second() * 1e6, "B/s");
   for (const auto& [key, value] : stats.extra) out << ", " << key << " " << value;
-  out << " (" << stats.outcome << ")";
+  out << " (" << stats.outcome << ")\n";
   return out.str();
 }
 

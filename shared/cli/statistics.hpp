@@ -34,7 +34,8 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_;
 };
 
-// "consumer: 1000000 messages, 64.0 MB in 0.52 s: 1.92 M msg/s, 123 MB/s (end-of-stream)"
+// "consumer: 1000000 messages, 64.00 MB in 0.52 s: 1.92 M msg/s, 123.08 MB/s (end-of-stream)\n",
+// one string so that one write() puts it on the terminal whole.
 [[nodiscard]] std::string summary_line(const RunStatistics& stats);
 [[nodiscard]] std::string to_json(const RunStatistics& stats);
 // Writes to_json() to `path`; throws std::runtime_error if it cannot.

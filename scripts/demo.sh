@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the demo: a consumer and a producer on one queue, as in the
+# documents shmq grew from, then real lines piped through the two programs.
+#   scripts/demo.sh
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+"$ROOT/scripts/setup.sh" "$ROOT/build"
+BIN=$ROOT/build/bin
+QUEUE=shmq-demo-$$
+trap '"$BIN/consumer" --name "$QUEUE" --remove --quiet 2>/dev/null || true' EXIT
+
+echo
+echo "== 1. The documents' demo: random numbers through a ring of 4 slots =="
+"$BIN/consumer" --name "$QUEUE" --capacity 4 --verbose --delay 0.05 --timeout 30 >/dev/null &
+consumer=$!
+"$BIN/producer" --name "$QUEUE" --count 10 --delay 0.02 --timeout 30
+wait "$consumer"
+"$BIN/consumer" --name "$QUEUE" --remove --quiet
+
+echo
+echo "== 2. Lines of a real file, producer started first, consumer writing them back =="
+head -n 5 /etc/services > /tmp/$QUEUE.in
+"$BIN/producer" --name "$QUEUE" --input /tmp/$QUEUE.in --timeout 30 &
+"$BIN/consumer" --name "$QUEUE" --timeout 30
+wait
+"$BIN/consumer" --name "$QUEUE" --remove --quiet
+rm -f /tmp/$QUEUE.in
+
+echo
+echo "== 3. Five million checkable 64-byte messages, verified =="
+"$BIN/consumer" --name "$QUEUE" --verify --timeout 30 &
+"$BIN/producer" --name "$QUEUE" --count 5M --size 64 --timeout 30
+wait
+echo
+echo "Try it in two terminals:  build/bin/consumer --name q   and   build/bin/producer --name q --input -"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what shmq needs from Debian's packages, then configures and builds it (Release).
+#   scripts/setup.sh [BUILD_DIR] [extra cmake arguments...]
+# Used by demo.sh and test.sh; safe to run again.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$ROOT/build}
+shift || true
+
+PACKAGES=(cmake make g++ libboost-dev libboost-program-options-dev catch2 python3 util-linux)
+
+install_packages() {
+  local sudo=()
+  if [[ $(id -u) != 0 ]]; then
+    command -v sudo >/dev/null || { echo "setup: run as root or install sudo" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  echo "setup: installing ${PACKAGES[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${PACKAGES[@]}" >/dev/null
+}
+
+install_packages
+echo "setup: building in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build "$BUILD" -j"$(nproc)"
