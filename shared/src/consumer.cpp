@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "acquire_in_slices.hpp"
+#include "shmq/failpoint.hpp"
+#include "wait_for_units.hpp"
 #include "shmq/process_table.hpp"
 #include "shmq/ring.hpp"
 
@@ -14,45 +15,56 @@ struct Consumer::Impl {
       : segment(Segment::open(name, mode, config)),
         ring(segment),
         multi(segment.geometry().multi_consumer),
-        attachment(segment.header(), layout::Role::consumer, !multi, name),
-        options(attach_options) {
-    // acquire: continue after whatever an earlier consumer took.
-    next = segment.header().consumer.taken.load(std::memory_order_acquire);
-    // acquire: pairs with the attach/detach read-modify-writes of producers.
-    const auto producers = MembershipCount::decode(
-        segment.header().membership.producers.load(std::memory_order_acquire));
-    producers_at_attach = producers;
-    // Messages already waiting with no producer attached come from a stream that has ended:
-    // draining them counts as having seen its producer.
-    leftover_stream = producers.attached == 0 && ring.items().value() != 0;
-  }
+        attachment(ring, layout::Role::consumer, !multi, name),
+        options(attach_options),
+        next(ring.taken()),
+        // Messages already waiting with no producer attached come from a stream that has
+        // ended: draining them counts as having seen its producer.
+        leftover_stream(attachment.producers_attached_before() == 0 &&
+                        ring.items().value() != 0) {}
 
   // End of stream: every producer seen during our lifetime has detached (at least
-  // expect_producers of them) and none is attached now.
+  // expect_producers of them) and none is attached now. Dead ones count once reaped.
   bool end_of_stream() const {
-    // seq_cst: pairs with the producer's seq_cst detach; after it, its posts are visible.
-    const auto now = MembershipCount::decode(
-        ring.header().membership.producers.load(std::memory_order_seq_cst));
-    if (now.attached != 0) return false;
-    const std::uint64_t seen = std::uint64_t{producers_at_attach.attached} +
-                               (now.ever - producers_at_attach.ever) + (leftover_stream ? 1 : 0);
+    if (ring.attached(layout::Role::producer) != 0) return false;
+    // relaxed: producers_ever only grows, under the mutex, before the entry appears.
+    const std::uint64_t ever =
+        ring.header().membership.producers_ever.load(std::memory_order_relaxed);
+    const std::uint64_t seen = attachment.producers_attached_before() +
+                               (ever - attachment.producers_ever_before()) +
+                               (leftover_stream ? 1 : 0);
     return seen >= options.expect_producers;
   }
 
-  std::uint64_t take_positions(std::uint32_t count) {
-    auto& side = ring.header().consumer;
+  // Takes up to `max` messages without blocking; returns their positions (count 0 if none).
+  PositionRange try_take(std::uint32_t max) {
     if (!multi) {
-      const std::uint64_t first = next;
-      next += count;
-      // relaxed: we are the only writer; others read it only for monitoring and recovery.
-      side.taken.store(next, std::memory_order_relaxed);
-      return first;
+      const Taken taken = ring.items().try_take(max);  // the take itself: one CAS
+      if (taken.count == 0) return {};
+      const PositionRange range{next, taken.count};
+      next += taken.count;
+      // relaxed: a hint (see Ring::taken()); we are the only consumer.
+      ring.header().consumer.taken.store(next, std::memory_order_relaxed);
+      return range;
     }
-    MutexGuard guard(ring.mutex(), [this] { ring.repair_after_holder_died(); });
-    // relaxed: the mutex orders taken between consumers.
-    const std::uint64_t first = side.taken.load(std::memory_order_relaxed);
-    side.taken.store(first + count, std::memory_order_relaxed);
-    return first;
+    return ring.locked([&] {
+      auto& entry = attachment.entry();
+      PositionRange range = ring.take_orphans_locked(max);
+      if (range.count == 0) {
+        range.first = ring.taken();
+        // relaxed: the mutex orders the journal. Written before the take, so a reaper knows
+        // what we may hold if we die in between (it clips the range to what was really taken).
+        entry.held_first.store(range.first, std::memory_order_relaxed);
+        entry.held_count.store(max, std::memory_order_relaxed);
+        failpoint::reach(failpoint::kConsumerHoldingMutex);
+        range.count = ring.items().try_take(max).count;
+        // relaxed: a hint (see Ring::taken()).
+        ring.header().consumer.taken.store(range.first + range.count, std::memory_order_relaxed);
+      }
+      entry.held_first.store(range.first, std::memory_order_relaxed);
+      entry.held_count.store(range.count, std::memory_order_relaxed);
+      return range;
+    });
   }
 
   // Reads each slot's stamp and length once and checks them before exposing the payload.
@@ -64,7 +76,7 @@ struct Consumer::Impl {
       auto& slot = ring.slot_header(position);
       // acquire: pairs with the producer's release of the stamp; the payload is complete.
       const std::uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
-      if (stamp == layout::stamp(position, layout::kSlotSkipped)) {
+      if (stamp == layout::stamp(position, layout::kSlotSkipped)) {  // its producer died
         ++batch.skipped_;
         continue;
       }
@@ -82,9 +94,8 @@ struct Consumer::Impl {
   bool multi;
   Attachment attachment;
   AttachOptions options;
-  MembershipCount producers_at_attach{};
-  bool leftover_stream = false;
-  std::uint64_t next = 0;      // single-consumer: our cursor (we own `taken`)
+  std::uint64_t next;          // single-consumer: the next position we will take
+  bool leftover_stream;
   std::uint64_t finished = 0;  // messages released by this handle
   ReadBatch* held = nullptr;   // taken and not yet released
   ReadBatch single;            // get()'s one-message batch
@@ -105,13 +116,16 @@ Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point unt
   batch = ReadBatch{};
   max = std::min(max, self.ring.geometry().capacity);
   if (max == 0) return Status::ok;
-  std::uint32_t got = 0;
-  const Status status = detail::acquire_in_slices(self.ring.items(), max, until, self.options, got,
-                                                  [&self] { return self.end_of_stream(); });
+  PositionRange range;
+  const Status status = detail::wait_for_units(
+      self.ring, self.ring.items(), until, self.options,
+      [&] { return (range = self.try_take(max)).count != 0; },
+      [&self] { return self.end_of_stream(); });
   if (status != Status::ok) return status;
-  batch.first_ = self.take_positions(got);
-  batch.count_ = got;
-  batch.messages_.reserve(got);
+  failpoint::reach(failpoint::kConsumerAfterTake);
+  batch.first_ = range.first;
+  batch.count_ = range.count;
+  batch.messages_.reserve(range.count);
   self.fill(batch);
   self.held = &batch;
   return batch.corrupt_ != 0 ? Status::corrupt : Status::ok;
@@ -120,31 +134,26 @@ Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point unt
 void Consumer::release(ReadBatch& batch) {
   Impl& self = *impl_;
   if (batch.count_ == 0) return;
+  failpoint::reach(failpoint::kConsumerBeforeRelease);
   auto& side = self.ring.header().consumer;
-  std::uint32_t freed = batch.count_;
   if (!self.multi) {
-    // release: our reads of these slots happen before a producer reuses them.
-    side.released.store(batch.first_ + batch.count_, std::memory_order_release);
+    self.ring.room().give(batch.count_);  // the release: producers may reuse the slots now
+    // relaxed: a hint (see Ring::released()).
+    side.released.store(batch.first_ + batch.count_, std::memory_order_relaxed);
   } else {
     for (std::uint32_t i = 0; i < batch.count_; ++i) {
-      const std::uint64_t position = batch.first_ + i;
-      // release: our reads of the slot happen before whoever advances `released` over it.
-      self.ring.slot_header(position).stamp.store(layout::stamp(position, layout::kSlotDone),
-                                                  std::memory_order_release);
+      self.ring.set_stamp(batch.first_ + i, layout::kSlotDone);
     }
-    MutexGuard guard(self.ring.mutex(), [&] { self.ring.repair_after_holder_died(); });
-    freed = self.ring.advance_released_locked();
+    self.ring.locked([&] {
+      self.ring.advance_released_locked();
+      // relaxed: the mutex orders the journal; our done stamps now speak for our slots.
+      self.attachment.entry().held_count.store(0, std::memory_order_relaxed);
+    });
   }
-  // post: hands the slots back to producers (release inside post()).
-  if (freed != 0) self.ring.room().post(freed);
   const auto delivered = static_cast<std::uint64_t>(batch.messages_.size());
   // relaxed: monitoring counters.
   side.messages_out.fetch_add(delivered, std::memory_order_relaxed);
   self.attachment.entry().messages.fetch_add(delivered, std::memory_order_relaxed);
-  if (batch.skipped_ != 0) {
-    // relaxed: a monitoring counter.
-    self.ring.header().membership.skipped.fetch_add(batch.skipped_, std::memory_order_relaxed);
-  }
   self.finished += delivered;
   if (self.held == &batch) self.held = nullptr;
   batch = ReadBatch{};
@@ -180,7 +189,8 @@ Status Consumer::get_for(std::vector<std::byte>& out, Clock::duration timeout) {
 void Consumer::close() noexcept {
   if (!impl_ || impl_->closed) return;
   impl_->closed = true;
-  impl_->attachment.detach();
+  impl_->held = nullptr;
+  impl_->attachment.detach();  // messages still held are handed out again
 }
 
 const Geometry& Consumer::geometry() const noexcept { return impl_->ring.geometry(); }

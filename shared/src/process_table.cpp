@@ -8,106 +8,98 @@
 #include <sstream>
 
 #include "shmq/errors.hpp"
+#include "shmq/ring.hpp"
 
 namespace shmq {
 namespace {
 
-constexpr std::uint64_t kOneAttached = 1;
-constexpr std::uint64_t kOneEver = std::uint64_t{1} << 32;
+struct ProcStat {
+  char state = '?';
+  std::uint64_t start_time = 0;
+};
 
-// Field 22 of /proc/<pid>/stat; 0 if the process is gone. The command name (field 2) may hold
-// spaces and parentheses, so parsing starts after the last ')'.
-std::uint64_t start_time_of(std::uint32_t pid) {
+// Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; nullopt-like {'?', 0} if unreadable.
+// The command name (field 2) may hold spaces and parentheses, so parsing starts after the last ')'.
+ProcStat read_proc_stat(std::uint32_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
-  if (!std::getline(in, line)) return 0;
+  if (!std::getline(in, line)) return {};
   const auto close = line.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (close == std::string::npos || close + 2 >= line.size()) return {};
   std::istringstream fields(line.substr(close + 2));
+  ProcStat stat;
   std::string field;
   for (int i = 3; i <= 22 && fields >> field; ++i) {
-    if (i == 22) return std::stoull(field);
+    if (i == 3) stat.state = field[0];
+    if (i == 22) stat.start_time = std::strtoull(field.c_str(), nullptr, 10);
   }
-  return 0;
+  return stat;
 }
 
 }  // namespace
 
 ProcessIdentity current_process() {
   const auto pid = static_cast<std::uint32_t>(getpid());
-  return {pid, start_time_of(pid)};
+  return {pid, read_proc_stat(pid).start_time};
 }
 
 bool is_alive(const ProcessIdentity& process) {
   if (process.pid == 0) return false;
   if (kill(static_cast<pid_t>(process.pid), 0) != 0 && errno == ESRCH) return false;
-  const std::uint64_t start = start_time_of(process.pid);
-  // A pid we cannot read is given the benefit of the doubt; a different start time is a reuse.
-  return start == 0 || start == process.start_time;
+  const ProcStat stat = read_proc_stat(process.pid);
+  if (stat.state == 'Z' || stat.state == 'X') return false;  // exited, not yet reaped by parent
+  // A pid we cannot read is given the benefit of the doubt; another start time is a reuse.
+  return stat.start_time == 0 || stat.start_time == process.start_time;
 }
 
-Attachment::Attachment(layout::Header& header, layout::Role role, bool single,
-                       const std::string& name)
-    : header_(header), role_(role) {
+Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::string& name)
+    : ring_(ring) {
   const char* role_name = role == layout::Role::producer ? "producer" : "consumer";
-  auto& word = membership();
-  // relaxed: a first guess for the CAS, which carries the ordering.
-  std::uint64_t current = word.load(std::memory_order_relaxed);
-  do {
-    if (single && MembershipCount::decode(current).attached != 0) {
-      throw Error(ErrorCode::role_taken,
-                  "queue '" + name + "' is single-" + role_name + " and already has a " +
-                      role_name + " attached; create it with --" + role_name + "s multi");
-    }
-    // acq_rel: acquire sees what earlier members did; release publishes our arrival to
-    // consumers deciding end of stream.
-  } while (!word.compare_exchange_weak(current, current + kOneAttached + kOneEver,
-                                       std::memory_order_acq_rel, std::memory_order_relaxed));
-  before_us_ = MembershipCount::decode(current);
-  attached_ = true;
-
   const ProcessIdentity self = current_process();
-  for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
-    std::uint32_t free_pid = 0;
-    // acquire: we own the entry after this CAS and may fill it in.
-    if (header_.processes[i].pid.compare_exchange_strong(free_pid, self.pid,
-                                                         std::memory_order_acquire)) {
+  auto& ever = role == layout::Role::producer ? ring_.header().membership.producers_ever
+                                              : ring_.header().membership.consumers_ever;
+  ring_.locked([&] {
+    reaped_ = ring_.reap_dead_locked();
+    if (single && ring_.attached(role) != 0) {
+      throw Error(ErrorCode::role_taken,
+                  "queue '" + name + "' is single-" + role_name + " and a live " + role_name +
+                      " is attached; create the queue with --" + role_name + "s multi");
+    }
+    for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
+      layout::ProcessEntry& entry = ring_.entry(i);
+      // relaxed: under the mutex, which orders entries between attachers and reapers.
+      if (entry.pid.load(std::memory_order_relaxed) != 0) continue;
       index_ = i;
-      has_entry_ = true;
-      // relaxed: monitoring fields; readers check the pid again after reading them.
-      entry().role.store(static_cast<std::uint32_t>(role), std::memory_order_relaxed);
-      entry().start_time.store(self.start_time, std::memory_order_relaxed);
-      entry().messages.store(0, std::memory_order_relaxed);
+      producers_ = ring_.attached(layout::Role::producer);
+      producers_ever_ = ring_.header().membership.producers_ever.load(std::memory_order_relaxed);
+      entry.role.store(static_cast<std::uint32_t>(role), std::memory_order_relaxed);
+      entry.start_time.store(self.start_time, std::memory_order_relaxed);
+      entry.messages.store(0, std::memory_order_relaxed);
+      entry.held_count.store(0, std::memory_order_relaxed);
+      ever.fetch_add(1, std::memory_order_relaxed);
+      // release: the fields above are set before anyone sees the entry in use.
+      entry.pid.store(self.pid, std::memory_order_release);
+      attached_ = true;
       return;
     }
-  }
-  detach();
-  throw Error(ErrorCode::table_full, "queue '" + name + "' already has " +
-                                         std::to_string(layout::kMaxProcesses) +
-                                         " processes attached");
+    throw Error(ErrorCode::table_full, "queue '" + name + "' already has " +
+                                           std::to_string(layout::kMaxProcesses) +
+                                           " processes attached");
+  });
 }
 
 Attachment::~Attachment() { detach(); }
 
-std::atomic<std::uint64_t>& Attachment::membership() const noexcept {
-  return role_ == layout::Role::producer ? header_.membership.producers
-                                         : header_.membership.consumers;
-}
+layout::ProcessEntry& Attachment::entry() const noexcept { return ring_.entry(index_); }
 
-bool Attachment::detach() noexcept {
-  if (!attached_) return false;
+void Attachment::detach() noexcept {
+  if (!attached_) return;
   attached_ = false;
-  if (has_entry_) {
-    has_entry_ = false;
-    // relaxed: clearing monitoring fields; the pid store below releases the entry.
-    entry().role.store(0, std::memory_order_relaxed);
-    // release: the entry's fields are reset before another process can claim it.
-    entry().pid.store(0, std::memory_order_release);
+  try {
+    ring_.locked([&] { ring_.retire_locked(index_); });
+  } catch (...) {
+    // The mutex is unusable (the queue is corrupt): leave the entry for a reaper.
   }
-  // seq_cst: everything we published happens before a consumer sees us gone (end of stream), and
-  // the following wake-up's sleeper check must not move above it.
-  membership().fetch_sub(kOneAttached, std::memory_order_seq_cst);
-  return true;
 }
 
 }  // namespace shmq

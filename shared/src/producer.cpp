@@ -4,7 +4,8 @@
 #include <cstring>
 #include <thread>
 
-#include "acquire_in_slices.hpp"
+#include "shmq/failpoint.hpp"
+#include "wait_for_units.hpp"
 #include "shmq/process_table.hpp"
 #include "shmq/ring.hpp"
 
@@ -24,26 +25,35 @@ struct Producer::Impl {
       : segment(Segment::open(name, mode, config)),
         ring(segment),
         multi(segment.geometry().multi_producer),
-        attachment(segment.header(), layout::Role::producer, !multi, name),
-        options(attach_options) {
-    // acquire: continue after whatever an earlier producer published.
-    next = segment.header().producer.claimed.load(std::memory_order_acquire);
-  }
+        attachment(ring, layout::Role::producer, !multi, name),
+        options(attach_options),
+        next(ring.claimed()) {}
 
-  std::uint64_t claim_positions(std::uint32_t count) {
-    auto& side = ring.header().producer;
+  // Claims up to `max` free slots without blocking; returns the positions (count 0 if none).
+  PositionRange try_claim(std::uint32_t max) {
     if (!multi) {
-      const std::uint64_t first = next;
-      next += count;
-      // relaxed: we are the only writer; others read it only for monitoring and recovery.
-      side.claimed.store(next, std::memory_order_relaxed);
-      return first;
+      const Taken taken = ring.room().try_take(max);  // the claim itself: one CAS
+      if (taken.count == 0) return {};
+      const PositionRange range{next, taken.count};
+      next += taken.count;
+      // relaxed: a hint (see Ring::claimed()); we are the only producer.
+      ring.header().producer.claimed.store(next, std::memory_order_relaxed);
+      return range;
     }
-    MutexGuard guard(ring.mutex(), [this] { ring.repair_after_holder_died(); });
-    // relaxed: the mutex orders claimed between producers.
-    const std::uint64_t first = side.claimed.load(std::memory_order_relaxed);
-    side.claimed.store(first + count, std::memory_order_relaxed);
-    return first;
+    return ring.locked([&] {
+      auto& entry = attachment.entry();
+      const std::uint64_t first = ring.claimed();
+      // relaxed: the mutex orders the journal. Written before the claim, so a reaper knows what
+      // we may hold if we die in between (it clips the range to what was really claimed).
+      entry.held_first.store(first, std::memory_order_relaxed);
+      entry.held_count.store(max, std::memory_order_relaxed);
+      failpoint::reach(failpoint::kProducerHoldingMutex);
+      const Taken taken = ring.room().try_take(max);
+      entry.held_count.store(taken.count, std::memory_order_relaxed);
+      // relaxed: a hint (see Ring::claimed()).
+      ring.header().producer.claimed.store(first + taken.count, std::memory_order_relaxed);
+      return PositionRange{first, taken.count};
+    });
   }
 
   Segment segment;
@@ -51,7 +61,7 @@ struct Producer::Impl {
   bool multi;
   Attachment attachment;
   AttachOptions options;
-  std::uint64_t next = 0;         // single-producer: our cursor (we own `claimed`)
+  std::uint64_t next;             // single-producer: the next position we will claim
   std::uint64_t put_end = 0;      // one past the last position we published (for join)
   std::uint64_t published = 0;    // messages published by this handle
   WriteBatch outstanding;         // claimed and not yet published
@@ -73,15 +83,17 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   batch = WriteBatch{};
   max = std::min(max, self.ring.geometry().capacity);
   if (max == 0) return Status::ok;
-  std::uint32_t got = 0;
-  const Status status = detail::acquire_in_slices(self.ring.room(), max, until, self.options, got,
-                                                  [] { return false; });
+  PositionRange range;
+  const Status status = detail::wait_for_units(
+      self.ring, self.ring.room(), until, self.options,
+      [&] { return (range = self.try_claim(max)).count != 0; }, [] { return false; });
   if (status != Status::ok) return status;
+  failpoint::reach(failpoint::kProducerAfterClaim);
   batch.ring_ = &self.ring;
-  batch.first_ = self.claim_positions(got);
-  batch.count_ = got;
-  for (std::uint32_t i = 0; i < got; ++i) {
-    auto& slot = self.ring.slot_header(batch.first_ + i);
+  batch.first_ = range.first;
+  batch.count_ = range.count;
+  for (std::uint32_t i = 0; i < range.count; ++i) {
+    auto& slot = self.ring.slot_header(range.first + i);
     slot.length = 0;  // an unfilled slot publishes as an empty message, never as stale bytes
     slot.origin = self.attachment.index();
   }
@@ -93,23 +105,22 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
 void Producer::publish(WriteBatch& batch) {
   Impl& self = *impl_;
   if (batch.count_ == 0) return;
+  failpoint::reach(failpoint::kProducerBeforePublish);
   for (std::uint32_t i = 0; i < batch.count_; ++i) {
-    const std::uint64_t position = batch.first_ + i;
-    // release: the payload and length written above are visible to whoever sees this stamp.
-    self.ring.slot_header(position).stamp.store(layout::stamp(position, layout::kSlotPublished),
-                                                std::memory_order_release);
+    self.ring.set_stamp(batch.first_ + i, layout::kSlotPublished);
   }
   auto& side = self.ring.header().producer;
-  std::uint32_t visible = batch.count_;
   if (!self.multi) {
-    // release: monitoring and recovery read `published` and then the slots below it.
-    side.published.store(batch.first_ + batch.count_, std::memory_order_release);
+    self.ring.items().give(batch.count_);  // the publication: one fetch_add for the batch
+    // relaxed: a hint (see Ring::published()).
+    side.published.store(batch.first_ + batch.count_, std::memory_order_relaxed);
   } else {
-    MutexGuard guard(self.ring.mutex(), [&] { self.ring.repair_after_holder_died(); });
-    visible = self.ring.advance_published_locked();
+    self.ring.locked([&] {
+      self.ring.advance_published_locked();
+      // relaxed: the mutex orders the journal; our stamps now speak for our slots.
+      self.attachment.entry().held_count.store(0, std::memory_order_relaxed);
+    });
   }
-  // post: hands the now-visible slots to consumers (release inside post()).
-  if (visible != 0) self.ring.items().post(visible);
   // relaxed: monitoring counters.
   side.messages_in.fetch_add(batch.count_, std::memory_order_relaxed);
   self.attachment.entry().messages.fetch_add(batch.count_, std::memory_order_relaxed);
@@ -127,7 +138,6 @@ Status Producer::put_until(std::span<const std::byte> message, Clock::time_point
   if (!message.empty()) std::memcpy(self.single.buffer(0).data(), message.data(), message.size());
   self.single.set_length(0, static_cast<std::uint32_t>(message.size()));
   publish(self.single);
-  self.outstanding = WriteBatch{};
   return Status::ok;
 }
 
@@ -148,8 +158,8 @@ Status Producer::join(Clock::time_point until) {
   Impl& self = *impl_;
   if (self.outstanding.count_ != 0) publish(self.outstanding);
   auto pause = std::chrono::microseconds(50);
-  // acquire: once `released` passes our last position, consumers have finished our messages.
-  while (self.ring.header().consumer.released.load(std::memory_order_acquire) < self.put_end) {
+  // Once `released` passes our last position, consumers have finished all our messages.
+  while (self.ring.released() < self.put_end) {
     // relaxed: the flag carries no data.
     if (self.options.stop != nullptr && self.options.stop->load(std::memory_order_relaxed)) {
       return Status::cancelled;
@@ -166,9 +176,7 @@ void Producer::close() noexcept {
   Impl& self = *impl_;
   if (self.outstanding.count_ != 0) publish(self.outstanding);
   self.closed = true;
-  self.attachment.detach();
-  // Consumers asleep on `items` re-check for end of stream.
-  self.ring.items().wake_all();
+  self.attachment.detach();  // wakes consumers, who re-check for end of stream
 }
 
 const Geometry& Producer::geometry() const noexcept { return impl_->ring.geometry(); }

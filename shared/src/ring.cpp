@@ -12,54 +12,69 @@ Ring::Ring(const Segment& segment) noexcept
       mask_(geometry_.capacity - 1U),
       power_of_two_((geometry_.capacity & (geometry_.capacity - 1U)) == 0) {}
 
+// relaxed on the hints: they only supply upper bits, and lag the truth by at most a batch.
+std::uint64_t Ring::claimed() const noexcept {
+  return expand(room_.takers_cursor(), header_.producer.claimed.load(std::memory_order_relaxed));
+}
+std::uint64_t Ring::published() const noexcept {
+  return expand(items_.givers_limit(), header_.producer.published.load(std::memory_order_relaxed));
+}
+std::uint64_t Ring::taken() const noexcept {
+  return expand(items_.takers_cursor(), header_.consumer.taken.load(std::memory_order_relaxed));
+}
+std::uint64_t Ring::released() const noexcept {
+  return expand(room_.givers_limit() - geometry_.capacity,
+                header_.consumer.released.load(std::memory_order_relaxed));
+}
+
 std::uint32_t Ring::advance_published_locked() noexcept {
-  // relaxed: the mutex orders cursor accesses between its holders.
-  const std::uint64_t start = header_.producer.published.load(std::memory_order_relaxed);
-  const std::uint64_t limit = header_.producer.claimed.load(std::memory_order_relaxed);
+  const std::uint64_t start = published();
+  const std::uint64_t limit = claimed();
   std::uint64_t position = start;
   while (position < limit && position - start < geometry_.capacity) {
-    // acquire: pairs with the writer's release of the stamp, so its payload is complete.
-    const std::uint64_t stamp = slot_header(position).stamp.load(std::memory_order_acquire);
+    const std::uint64_t stamp = stamp_of(position);
     if (stamp != layout::stamp(position, layout::kSlotPublished) &&
         stamp != layout::stamp(position, layout::kSlotSkipped)) {
       break;
     }
     ++position;
   }
-  // release: consumers and monitors reading `published` see the slots' contents.
-  header_.producer.published.store(position, std::memory_order_release);
-  return static_cast<std::uint32_t>(position - start);
+  const auto count = static_cast<std::uint32_t>(position - start);
+  if (count != 0) {
+    items_.give(count);  // the publication: consumers may take these positions now
+    // relaxed: a hint (see published()).
+    header_.producer.published.store(position, std::memory_order_relaxed);
+  }
+  return count;
 }
 
 std::uint32_t Ring::advance_released_locked() noexcept {
-  // relaxed: the mutex orders cursor accesses between its holders.
-  const std::uint64_t start = header_.consumer.released.load(std::memory_order_relaxed);
-  const std::uint64_t limit = header_.consumer.taken.load(std::memory_order_relaxed);
+  const std::uint64_t start = released();
+  const std::uint64_t limit = taken();
   std::uint64_t position = start;
-  while (position < limit && position - start < geometry_.capacity) {
-    // acquire: the consumer that marked the slot done has finished reading it.
-    if (slot_header(position).stamp.load(std::memory_order_acquire) !=
-        layout::stamp(position, layout::kSlotDone)) {
-      break;
-    }
+  while (position < limit && position - start < geometry_.capacity &&
+         stamp_of(position) == layout::stamp(position, layout::kSlotDone)) {
     ++position;
   }
-  // release: a producer that reuses these slots comes after the reads that finished them.
-  header_.consumer.released.store(position, std::memory_order_release);
-  return static_cast<std::uint32_t>(position - start);
+  const auto count = static_cast<std::uint32_t>(position - start);
+  if (count != 0) {
+    room_.give(count);  // producers may overwrite these slots now
+    // relaxed: a hint (see released()).
+    header_.consumer.released.store(position, std::memory_order_relaxed);
+  }
+  return count;
 }
 
-void Ring::repair_after_holder_died() noexcept {
-  // A holder publishes its cursor change in one store and posts after unlocking, so the state it
-  // left is consistent; what it may not have done is post the units it advanced over. The
-  // reconciliation of counts with cursors is done by the recovery pass; here we only make sure
-  // the cursors have moved over everything that is ready.
-  const std::uint32_t publishable = advance_published_locked();
-  const std::uint32_t releasable = advance_released_locked();
-  if (publishable != 0) items_.post(publishable);
-  if (releasable != 0) room_.post(releasable);
-  // relaxed: a monitoring counter.
-  header_.membership.recoveries.fetch_add(1, std::memory_order_relaxed);
+std::uint32_t Ring::attached(layout::Role role) const noexcept {
+  std::uint32_t count = 0;
+  for (const auto& entry : header_.processes) {
+    // acquire: an entry's role is written before its pid.
+    if (entry.pid.load(std::memory_order_acquire) != 0 &&
+        entry.role.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(role)) {
+      ++count;
+    }
+  }
+  return count;
 }
 
 void Ring::note_depth(std::uint32_t depth) noexcept {

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "shmq/errors.hpp"
-#include "shmq/futex_semaphore.hpp"
+#include "shmq/cursor_semaphore.hpp"
 #include "shmq/header_validation.hpp"
 #include "shmq/names.hpp"
 #include "shmq/robust_mutex.hpp"
@@ -69,8 +69,8 @@ bool wait_for(std::chrono::milliseconds timeout, Predicate done) {
 void initialise_header(void* base, const Geometry& geometry) {
   // The file is fresh from ftruncate, so every byte is zero; construct the header over it.
   auto* header = new (base) layout::Header{};
-  FutexSemaphore::initialise(header->room, geometry.capacity);
-  FutexSemaphore::initialise(header->items, 0);
+  CursorSemaphore::initialise(header->room, geometry.capacity);
+  CursorSemaphore::initialise(header->items, 0);
   RobustMutex::initialise(header->mutex);
   header->identity.fields = make_identity(geometry, static_cast<std::uint32_t>(geteuid()));
   // release: everything above must be visible to an opener that sees `ready`.

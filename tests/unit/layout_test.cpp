@@ -8,11 +8,11 @@
 using namespace shmq::layout;
 
 TEST_CASE("the layout version matches the mirrored layout", "[unit][layout]") {
-  CHECK(kLayoutVersion == 1);
+  CHECK(kLayoutVersion == 2);
   CHECK(kMagic == 0x3151'4D48'5300'5153ULL);
 }
 
-TEST_CASE("identity fields sit where version 1 put them", "[unit][layout]") {
+TEST_CASE("identity fields sit where version 2 put them", "[unit][layout]") {
   CHECK(offsetof(IdentityFields, magic) == 0);
   CHECK(offsetof(IdentityFields, layout_version) == 8);
   CHECK(offsetof(IdentityFields, header_size) == 12);
@@ -38,9 +38,9 @@ TEST_CASE("each hot field has its own cache line", "[unit][layout]") {
 }
 
 TEST_CASE("cursor and counter fields keep their offsets", "[unit][layout]") {
-  CHECK(offsetof(SemaphoreData, count) == 0);
-  CHECK(offsetof(SemaphoreData, sleepers) == 4);
-  CHECK(offsetof(SemaphoreData, sleeps) == 8);
+  CHECK(offsetof(SemaphoreData, word) == 0);
+  CHECK(offsetof(SemaphoreData, sleepers) == 8);
+  CHECK(offsetof(SemaphoreData, sleeps) == 16);
   CHECK(offsetof(ProducerSide, claimed) == 0);
   CHECK(offsetof(ProducerSide, published) == 8);
   CHECK(offsetof(ProducerSide, messages_in) == 16);
@@ -48,12 +48,18 @@ TEST_CASE("cursor and counter fields keep their offsets", "[unit][layout]") {
   CHECK(offsetof(ConsumerSide, taken) == 0);
   CHECK(offsetof(ConsumerSide, released) == 8);
   CHECK(offsetof(ConsumerSide, messages_out) == 16);
-  CHECK(offsetof(Membership, producers) == 0);
-  CHECK(offsetof(Membership, consumers) == 8);
+  CHECK(offsetof(Membership, producers_ever) == 0);
+  CHECK(offsetof(Membership, consumers_ever) == 8);
+  CHECK(offsetof(Membership, recoveries) == 16);
+  CHECK(offsetof(Membership, skipped) == 24);
+  CHECK(offsetof(Membership, redelivered) == 32);
+  CHECK(offsetof(Membership, orphans) == 40);
   CHECK(offsetof(ProcessEntry, pid) == 0);
   CHECK(offsetof(ProcessEntry, role) == 4);
   CHECK(offsetof(ProcessEntry, start_time) == 8);
   CHECK(offsetof(ProcessEntry, messages) == 16);
+  CHECK(offsetof(ProcessEntry, held_first) == 24);
+  CHECK(offsetof(ProcessEntry, held_count) == 32);
 }
 
 TEST_CASE("slots are a 16-byte header then the payload, cache-line strided", "[unit][layout]") {
@@ -71,4 +77,5 @@ TEST_CASE("a stamp packs position and state into one word", "[unit][layout]") {
   CHECK(stamp(5, kSlotDone) == (5U << 3 | 2U));
   CHECK((stamp(1ULL << 40, kSlotSkipped) & kStateMask) == kSlotSkipped);
   CHECK((stamp(1ULL << 40, kSlotSkipped) >> kStateBits) == (1ULL << 40));
+  CHECK(stamp(2, kSlotOrphaned) == (2U << 3 | 4U));
 }

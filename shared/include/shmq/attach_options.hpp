@@ -4,7 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "shmq/futex_semaphore.hpp"
+#include "shmq/cursor_semaphore.hpp"
 
 namespace shmq {
 

@@ -4,21 +4,24 @@
 //   ------  -----  -----------------------------------------  ------------------------------
 //        0     64  Identity: magic, version, sizes, flags,    creator, once; `ready` last
 //                  creator uid, segment size, ready
-//       64     64  room   semaphore (free slots)              producers wait, consumers post
-//      128     64  items  semaphore (filled slots)            consumers wait, producers post
+//       64     64  room:  claimed | released + capacity       producers take, consumers give
+//      128     64  items: taken   | published                 consumers take, producers give
 //      192     64  mutex  (robust, process-shared)            whichever side is multi
-//      256     64  ProducerSide: claimed, published,          producers
-//                  messages_in, high_water
-//      320     64  ConsumerSide: taken, released,             consumers
-//                  messages_out
-//      384     64  Membership: producers / consumers          attach / detach
-//                  (attached count + ever count), counters
-//      448   4096  processes[64]: pid, role, start time, ...  each process its own entry
+//      256     64  ProducerSide: 64-bit claimed, published    producers
+//                  hints, messages_in, high_water
+//      320     64  ConsumerSide: 64-bit taken, released       consumers
+//                  hints, messages_out
+//      384     64  Membership: producers/consumers ever       attach (under the mutex)
+//                  attached, recovery counters
+//      448   4096  processes[64]: pid, role, start time,      each process its own entry;
+//                  messages, held range (multi modes)         reapers, once it is dead
 //     4544    ...  capacity x slot (stride = slot_stride):
 //                  [ stamp u64 | length u32 | origin u32 | payload (slot_size bytes) | pad ]
 //
 // Positions are 64-bit sequence numbers that only grow; a slot's index is position % capacity.
 // Cursors satisfy  released <= taken <= published <= claimed <= released + capacity.
+// The truth about each cursor is its 32-bit half in a semaphore word; the 64-bit copies in the
+// side lines are hints that lag by at most a batch and supply the upper bits (see expand()).
 // A slot's stamp is (position << 3) | state, so one 64-bit store publishes both.
 //
 // Nothing here is a pointer; a peer can write anything, so every field read from the segment is
@@ -38,7 +41,7 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kMaxProcesses = 64;
 
@@ -61,6 +64,7 @@ enum SlotState : std::uint64_t {
   kSlotPublished = 1,  // holds a whole message for the stamp's position
   kSlotDone = 2,       // a consumer has finished with it (multi-consumer release order)
   kSlotSkipped = 3,    // its producer died before publishing; consumers drop it
+  kSlotOrphaned = 4,   // taken by a consumer that died before finishing: to be delivered again
 };
 inline constexpr std::uint64_t kStateBits = 3;
 inline constexpr std::uint64_t kStateMask = (1U << kStateBits) - 1;
@@ -88,8 +92,13 @@ struct Identity {
   std::atomic<std::uint32_t> ready;  // kReadyMagic once `fields` and the rest of the header are set
 };
 
+// A counting semaphore whose count is the distance between two cursors, in one 64-bit word:
+//   low half  = the takers' cursor (positions handed out), moved by CAS
+//   high half = the givers' limit  (positions made available), moved by fetch_add(n << 32)
+// count = high - low (mod 2^32). A unit is never "in flight": taking one is moving the cursor,
+// so a process that dies anywhere cannot leak one. Waiters sleep on the high half (futex).
 struct alignas(kCacheLine) SemaphoreData {
-  std::atomic<std::uint32_t> count;     // the futex word: units available
+  std::atomic<std::uint64_t> word;
   std::atomic<std::uint32_t> sleepers;  // processes inside (or about to enter) futex_wait
   std::atomic<std::uint64_t> sleeps;    // monitoring: how often a wait had to sleep
 };
@@ -99,31 +108,34 @@ struct alignas(kCacheLine) MutexData {
 };
 
 struct alignas(kCacheLine) ProducerSide {
-  std::atomic<std::uint64_t> claimed;     // next position a producer will write
-  std::atomic<std::uint64_t> published;   // positions below this are visible to consumers
+  std::atomic<std::uint64_t> claimed;     // hint: next position a producer will write
+  std::atomic<std::uint64_t> published;   // hint: positions below are visible to consumers
   std::atomic<std::uint64_t> messages_in;
   std::atomic<std::uint64_t> high_water;  // largest depth a producer has seen
 };
 
 struct alignas(kCacheLine) ConsumerSide {
-  std::atomic<std::uint64_t> taken;     // next position a consumer will read
-  std::atomic<std::uint64_t> released;  // positions below this are free for producers again
+  std::atomic<std::uint64_t> taken;     // hint: next position a consumer will read
+  std::atomic<std::uint64_t> released;  // hint: positions below are free for producers again
   std::atomic<std::uint64_t> messages_out;
 };
 
 struct alignas(kCacheLine) Membership {
-  // (processes ever attached << 32) | processes attached now: one word so both are read together.
-  std::atomic<std::uint64_t> producers;
-  std::atomic<std::uint64_t> consumers;
-  std::atomic<std::uint64_t> recoveries;  // dead peers whose state was repaired
-  std::atomic<std::uint64_t> skipped;     // slots dropped because their producer died
+  std::atomic<std::uint64_t> producers_ever;  // attachments so far (under the mutex)
+  std::atomic<std::uint64_t> consumers_ever;
+  std::atomic<std::uint64_t> recoveries;   // dead processes reaped
+  std::atomic<std::uint64_t> skipped;      // slots dropped because their producer died
+  std::atomic<std::uint64_t> redelivered;  // messages handed out again after a consumer died
+  std::atomic<std::uint32_t> orphans;      // non-zero: orphaned slots may exist (multi-consumer)
 };
 
 struct alignas(kCacheLine) ProcessEntry {
-  std::atomic<std::uint32_t> pid;  // 0 = free; claimed with a CAS
+  std::atomic<std::uint32_t> pid;  // 0 = free; set last when attaching, cleared last when leaving
   std::atomic<std::uint32_t> role;
-  std::atomic<std::uint64_t> start_time;  // clock ticks after boot: tells a reused pid apart
-  std::atomic<std::uint64_t> messages;    // put (producer) or finished (consumer)
+  std::atomic<std::uint64_t> start_time;   // clock ticks after boot: tells a reused pid apart
+  std::atomic<std::uint64_t> messages;     // put (producer) or finished (consumer)
+  std::atomic<std::uint64_t> held_first;   // multi modes: positions this process claimed/took
+  std::atomic<std::uint32_t> held_count;   //   and has not yet published/released (a journal)
 };
 
 struct Header {
@@ -158,7 +170,8 @@ constexpr std::uint64_t segment_size_for(std::uint32_t capacity, std::uint32_t s
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
-static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t), "futex word is 32 bits");
+static_assert(sizeof(std::atomic<std::uint64_t>) == 8, "a semaphore word is two 32-bit halves");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the futex is the word's high half");
 static_assert(std::is_standard_layout_v<Header>);
 static_assert(std::is_standard_layout_v<SlotHeader>);
 static_assert(sizeof(Identity) <= kCacheLine);

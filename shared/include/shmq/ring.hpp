@@ -1,15 +1,28 @@
-// The ring: slots addressed by position, the three semaphores, and the cursor moves that need the
-// mutex. A thin handle over a Segment; Producer and Consumer are built on it.
+// The ring: slots addressed by position, the room and items semaphores, the mutex, and every
+// cursor move and repair that needs the mutex. A thin handle over a Segment; Producer and
+// Consumer are built on it.
+//
+// Who moves what:
+//   single producer:  room's cursor (claim) and items' limit (publish), without the mutex
+//   multi producer:   both under the mutex, with a journal in the process entry
+//   single consumer:  items' cursor (take) and room's limit (release), without the mutex
+//   multi consumer:   both under the mutex, with a journal in the process entry
+//   recovery:         under the mutex, only for a side whose mover is dead or multi
 #pragma once
 
 #include <cstdint>
-#include <span>
 
-#include "shmq/futex_semaphore.hpp"
+#include "shmq/cursor_semaphore.hpp"
 #include "shmq/robust_mutex.hpp"
 #include "shmq/segment.hpp"
 
 namespace shmq {
+
+// A run of positions handed to one process.
+struct PositionRange {
+  std::uint64_t first = 0;
+  std::uint32_t count = 0;
+};
 
 class Ring {
  public:
@@ -17,9 +30,11 @@ class Ring {
 
   [[nodiscard]] layout::Header& header() const noexcept { return header_; }
   [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
-  [[nodiscard]] FutexSemaphore& room() noexcept { return room_; }
-  [[nodiscard]] FutexSemaphore& items() noexcept { return items_; }
-  [[nodiscard]] RobustMutex& mutex() noexcept { return mutex_; }
+  [[nodiscard]] CursorSemaphore& room() noexcept { return room_; }
+  [[nodiscard]] CursorSemaphore& items() noexcept { return items_; }
+  [[nodiscard]] layout::ProcessEntry& entry(std::uint32_t index) const noexcept {
+    return header_.processes[index];
+  }
 
   [[nodiscard]] layout::SlotHeader& slot_header(std::uint64_t position) const noexcept {
     return *reinterpret_cast<layout::SlotHeader*>(segment_.slot(index_of(position)));
@@ -27,17 +42,45 @@ class Ring {
   [[nodiscard]] std::byte* payload(std::uint64_t position) const noexcept {
     return segment_.slot(index_of(position)) + sizeof(layout::SlotHeader);
   }
+  [[nodiscard]] std::uint64_t stamp_of(std::uint64_t position) const noexcept {
+    // acquire: pairs with the release store that set the stamp; the slot's contents come first.
+    return slot_header(position).stamp.load(std::memory_order_acquire);
+  }
+  void set_stamp(std::uint64_t position, layout::SlotState state) const noexcept {
+    // release: what we did to the slot happens before anyone who sees the new stamp.
+    slot_header(position).stamp.store(layout::stamp(position, state), std::memory_order_release);
+  }
 
-  // Caller holds the mutex. Moves `published` over consecutive published (or skipped) slots and
-  // returns how many it passed; those are the units to post on `items`.
+  // The cursors, read from the semaphore words (the truth) with upper bits from the hints.
+  [[nodiscard]] std::uint64_t claimed() const noexcept;
+  [[nodiscard]] std::uint64_t published() const noexcept;
+  [[nodiscard]] std::uint64_t taken() const noexcept;
+  [[nodiscard]] std::uint64_t released() const noexcept;
+
+  // Runs `body` holding the mutex; first repairs what a holder that died left behind.
+  template <class Body>
+  decltype(auto) locked(Body&& body) {
+    MutexGuard guard(mutex_, [this] { repair_after_holder_died(); });
+    return body();
+  }
+
+  // --- Caller holds the mutex. ---
+  // Moves items' limit over consecutive published or skipped slots (multi-producer, or a dead
+  // single producer); returns how many units it gave.
   std::uint32_t advance_published_locked() noexcept;
-  // Caller holds the mutex. Moves `released` over consecutive done slots and returns how many it
-  // passed; those are the units to post on `room`.
+  // Moves room's limit over consecutive done slots (multi-consumer, or recovery).
   std::uint32_t advance_released_locked() noexcept;
-  // Caller holds the mutex after its previous holder died: finishes any cursor move it left half
-  // done and posts the units it owed.
-  void repair_after_holder_died() noexcept;
+  // Undoes what process entry `index` holds (it died, or it is leaving) and frees the entry:
+  // a producer's unpublished slots are skipped, a consumer's unfinished messages become
+  // deliverable again.
+  void retire_locked(std::uint32_t index) noexcept;
+  // Retires every entry whose process is dead; returns how many.
+  std::uint32_t reap_dead_locked() noexcept;
+  // Multi-consumer: takes up to `max` orphaned messages (left by a consumer that died), if any.
+  PositionRange take_orphans_locked(std::uint32_t max) noexcept;
 
+  // Processes attached in `role` (dead ones count until reaped). No lock needed.
+  [[nodiscard]] std::uint32_t attached(layout::Role role) const noexcept;
   // Records `depth` as the high-water mark if it is the largest seen.
   void note_depth(std::uint32_t depth) noexcept;
 
@@ -45,12 +88,15 @@ class Ring {
   [[nodiscard]] std::uint64_t index_of(std::uint64_t position) const noexcept {
     return power_of_two_ ? (position & mask_) : (position % geometry_.capacity);
   }
+  void repair_after_holder_died() noexcept;
+  void retire_producer_locked(layout::ProcessEntry& entry) noexcept;
+  void retire_consumer_locked(layout::ProcessEntry& entry) noexcept;
 
   const Segment& segment_;
   layout::Header& header_;
   Geometry geometry_;
-  FutexSemaphore room_;
-  FutexSemaphore items_;
+  CursorSemaphore room_;
+  CursorSemaphore items_;
   RobustMutex mutex_;
   std::uint64_t mask_;
   bool power_of_two_;

@@ -1,0 +1,73 @@
+// A counting semaphore in shared memory whose count is the distance between two cursors packed in
+// one 64-bit word (see layout::SemaphoreData): taking n units moves the takers' cursor by n with
+// one CAS and tells the taker which positions it got; giving n units moves the givers' limit with
+// one fetch_add. No unit exists outside the word, so no crash can leak one.
+//
+// Uncontended, take and give are one atomic instruction each; give enters the kernel only when a
+// waiter has recorded itself in `sleepers`. A blocking wait spins briefly before it sleeps on the
+// word's high half (a futex). Deadlines are on the monotonic clock. Any process that maps the
+// segment may call any member.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "shmq/layout.hpp"
+
+namespace shmq {
+
+using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC on Linux
+
+enum class WaitStrategy : std::uint8_t {
+  block,  // spin briefly, then sleep in the kernel until given
+  spin,   // poll with sched_yield: lowest latency, burns a core while waiting
+};
+
+// Units taken: the takers' cursor (low 32 bits of a position) of the first one, and how many.
+struct Taken {
+  std::uint32_t first = 0;
+  std::uint32_t count = 0;
+};
+
+class CursorSemaphore {
+ public:
+  explicit CursorSemaphore(layout::SemaphoreData& data) noexcept : data_(data) {}
+
+  // Creator only, before the segment is marked ready: `count` units, cursor at 0.
+  static void initialise(layout::SemaphoreData& data, std::uint32_t count) noexcept;
+
+  // Never blocks. Takes min(available, max) units (count 0 if none).
+  [[nodiscard]] Taken try_take(std::uint32_t max) noexcept;
+  // Blocks until at least one unit is available or `until` passes; then takes up to max.
+  [[nodiscard]] Taken take(std::uint32_t max, Clock::time_point until, WaitStrategy strategy);
+  // Blocks until a unit is available or `until` passes, without taking (for callers that must
+  // take under a lock). Returns whether one is available.
+  bool wait_available(Clock::time_point until, WaitStrategy strategy);
+
+  // Never blocks. Makes n more units available and wakes sleepers, if any are recorded.
+  void give(std::uint32_t n) noexcept;
+  // Wakes every sleeper without giving, so they re-check their conditions (end of stream).
+  void wake_all() noexcept;
+  // Recovery only (under the queue mutex): moves the takers' cursor back to `cursor`, making the
+  // units between it and the current cursor available again.
+  void rewind_takers(std::uint32_t cursor) noexcept;
+
+  // Snapshots for monitoring and recovery; stale as soon as they are returned.
+  [[nodiscard]] std::uint32_t value() const noexcept;
+  [[nodiscard]] std::uint32_t takers_cursor() const noexcept;
+  [[nodiscard]] std::uint32_t givers_limit() const noexcept;
+
+ private:
+  void sleep(Clock::time_point until) noexcept;
+
+  layout::SemaphoreData& data_;
+};
+
+// The full 64-bit position whose low 32 bits are `low`, given a `hint` within 2^31 of it.
+[[nodiscard]] constexpr std::uint64_t expand(std::uint32_t low, std::uint64_t hint) noexcept {
+  return hint + static_cast<std::uint64_t>(
+                    static_cast<std::int64_t>(static_cast<std::int32_t>(low - static_cast<std::uint32_t>(hint))));
+}
+
+}  // namespace shmq

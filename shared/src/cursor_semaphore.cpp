@@ -1,0 +1,152 @@
+#include "shmq/cursor_semaphore.hpp"
+
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <ctime>
+
+namespace shmq {
+namespace {
+
+// How many times a blocking wait re-reads the word before it sleeps: about a microsecond of
+// polling, long enough to catch a peer that is in the middle of a batch.
+constexpr int kSpinBeforeSleep = 256;
+
+constexpr std::uint64_t kGiveOne = std::uint64_t{1} << 32;
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+constexpr std::uint32_t low_half(std::uint64_t word) { return static_cast<std::uint32_t>(word); }
+constexpr std::uint32_t high_half(std::uint64_t word) {
+  return static_cast<std::uint32_t>(word >> 32);
+}
+constexpr std::uint32_t available(std::uint64_t word) { return high_half(word) - low_half(word); }
+
+// The high half of the word: what givers change, so what waiters sleep on (little-endian).
+std::uint32_t* futex_word(std::atomic<std::uint64_t>& word) noexcept {
+  return reinterpret_cast<std::uint32_t*>(&word) + 1;
+}
+
+timespec to_timespec(Clock::duration d) noexcept {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  return timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+}
+
+}  // namespace
+
+void CursorSemaphore::initialise(layout::SemaphoreData& data, std::uint32_t count) noexcept {
+  // relaxed: the creator publishes the whole header with the release store of `ready`.
+  data.word.store(std::uint64_t{count} << 32, std::memory_order_relaxed);
+  data.sleepers.store(0, std::memory_order_relaxed);
+  data.sleeps.store(0, std::memory_order_relaxed);
+}
+
+Taken CursorSemaphore::try_take(std::uint32_t max) noexcept {
+  // relaxed: only a first guess for the CAS, which carries the ordering.
+  std::uint64_t word = data_.word.load(std::memory_order_relaxed);
+  for (;;) {
+    const std::uint32_t count = std::min(available(word), max);
+    if (count == 0) return {};
+    const std::uint64_t taken = (word & ~std::uint64_t{UINT32_MAX}) | (low_half(word) + count);
+    // acquire: pairs with give()'s release, so what the giver wrote before giving is visible.
+    if (data_.word.compare_exchange_weak(word, taken, std::memory_order_acquire,
+                                         std::memory_order_relaxed)) {
+      return {low_half(word), count};
+    }
+  }
+}
+
+Taken CursorSemaphore::take(std::uint32_t max, Clock::time_point until, WaitStrategy strategy) {
+  for (;;) {
+    const Taken taken = try_take(max);
+    if (taken.count != 0 || max == 0) return taken;
+    if (!wait_available(until, strategy)) return {};
+  }
+}
+
+bool CursorSemaphore::wait_available(Clock::time_point until, WaitStrategy strategy) {
+  for (;;) {
+    // relaxed: a hint; the caller's take carries the ordering.
+    if (available(data_.word.load(std::memory_order_relaxed)) != 0) return true;
+    if (strategy == WaitStrategy::block) {
+      for (int i = 0; i < kSpinBeforeSleep; ++i) {
+        cpu_relax();
+        // relaxed: as above.
+        if (available(data_.word.load(std::memory_order_relaxed)) != 0) return true;
+      }
+    }
+    if (Clock::now() >= until) return false;
+    if (strategy == WaitStrategy::spin) {
+      sched_yield();
+    } else {
+      sleep(until);
+    }
+  }
+}
+
+void CursorSemaphore::sleep(Clock::time_point until) noexcept {
+  // seq_cst: with give()'s seq_cst add-then-load this is a Dekker pair; either the giver sees
+  // our registration and wakes us, or we see its units below and do not sleep.
+  data_.sleepers.fetch_add(1, std::memory_order_seq_cst);
+  const std::uint64_t word = data_.word.load(std::memory_order_seq_cst);
+  const auto left = until - Clock::now();
+  if (available(word) == 0 && left > Clock::duration::zero()) {
+    // relaxed: a monitoring counter with no ordering duty.
+    data_.sleeps.fetch_add(1, std::memory_order_relaxed);
+    const timespec relative = to_timespec(left);
+    // Shared (not FUTEX_PRIVATE): the word lives in a mapping several processes share. Sleeps
+    // only while the givers' limit is still what we saw; EAGAIN/EINTR/ETIMEDOUT all re-check.
+    syscall(SYS_futex, futex_word(data_.word), FUTEX_WAIT, high_half(word), &relative, nullptr, 0);
+  }
+  // relaxed: only tells givers whether a wake is needed; a stale non-zero costs one syscall.
+  data_.sleepers.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void CursorSemaphore::give(std::uint32_t n) noexcept {
+  // seq_cst: releases what we wrote to the slots, and orders the add before the sleepers load
+  // (the other half of the Dekker pair in sleep()). The carry out of bit 63 is discarded, so the
+  // high half wraps modulo 2^32 like the cursor it is.
+  data_.word.fetch_add(n * kGiveOne, std::memory_order_seq_cst);
+  if (data_.sleepers.load(std::memory_order_seq_cst) != 0) wake_all();
+}
+
+void CursorSemaphore::wake_all() noexcept {
+  syscall(SYS_futex, futex_word(data_.word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+void CursorSemaphore::rewind_takers(std::uint32_t cursor) noexcept {
+  // relaxed: a first guess for the CAS.
+  std::uint64_t word = data_.word.load(std::memory_order_relaxed);
+  // acq_rel: orders the rewind with givers' fetch_adds and later takers' CAS.
+  while (!data_.word.compare_exchange_weak(word, (word & ~std::uint64_t{UINT32_MAX}) | cursor,
+                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
+  }
+  wake_all();
+}
+
+std::uint32_t CursorSemaphore::value() const noexcept {
+  // relaxed: a monitoring snapshot.
+  return available(data_.word.load(std::memory_order_relaxed));
+}
+
+std::uint32_t CursorSemaphore::takers_cursor() const noexcept {
+  // acquire: recovery reads slots below this cursor after reading it.
+  return low_half(data_.word.load(std::memory_order_acquire));
+}
+
+std::uint32_t CursorSemaphore::givers_limit() const noexcept {
+  // acquire: pairs with give()'s release; slots below the limit are complete.
+  return high_half(data_.word.load(std::memory_order_acquire));
+}
+
+}  // namespace shmq

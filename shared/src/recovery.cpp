@@ -1,0 +1,146 @@
+// Recovery: what the ring does about processes that died (or leave) holding positions.
+//
+// Everything here runs under the mutex and is idempotent: a reaper that dies half-way leaves
+// state the next one finishes, because an entry is freed (pid = 0) only after its positions are
+// dealt with, and every step re-derives what to do from the semaphore words and slot stamps.
+#include <algorithm>
+
+#include "shmq/process_table.hpp"
+#include "shmq/ring.hpp"
+
+namespace shmq {
+namespace {
+
+// relaxed for the monitoring counters below: they carry no ordering duty.
+void count(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
+  if (n != 0) counter.fetch_add(n, std::memory_order_relaxed);
+}
+
+// The part of an entry's journalled range that was really handed out (below `limit`).
+PositionRange held_range(const layout::ProcessEntry& entry, std::uint64_t limit,
+                         std::uint32_t capacity) noexcept {
+  // relaxed: the mutex orders the journal between its writers and us.
+  const std::uint64_t first = entry.held_first.load(std::memory_order_relaxed);
+  const std::uint32_t count = entry.held_count.load(std::memory_order_relaxed);
+  if (first >= limit) return {first, 0};
+  const std::uint64_t really = std::min<std::uint64_t>(count, limit - first);
+  return {first, static_cast<std::uint32_t>(std::min<std::uint64_t>(really, capacity))};
+}
+
+}  // namespace
+
+void Ring::retire_producer_locked(layout::ProcessEntry& entry) noexcept {
+  // A single producer owns everything between published and claimed; a multi producer owns its
+  // journalled range. Complete messages there are kept; the rest are skipped, never delivered
+  // half-written.
+  const std::uint64_t limit = claimed();
+  const std::uint64_t visible = published();
+  const PositionRange range =
+      geometry_.multi_producer
+          ? held_range(entry, limit, geometry_.capacity)
+          : PositionRange{visible, static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                                       limit - visible, geometry_.capacity))};
+  std::uint64_t skipped = 0;
+  for (std::uint64_t p = range.first; p < range.first + range.count; ++p) {
+    if (stamp_of(p) != layout::stamp(p, layout::kSlotPublished)) {
+      set_stamp(p, layout::kSlotSkipped);
+      ++skipped;
+    }
+  }
+  // relaxed: the mutex orders the journal.
+  entry.held_count.store(0, std::memory_order_relaxed);
+  count(header_.membership.skipped, skipped);
+  advance_published_locked();
+}
+
+void Ring::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {
+  if (!geometry_.multi_consumer) {
+    // A single consumer holds everything between released and taken: hand it out again.
+    const std::uint64_t from = released();
+    const std::uint64_t to = taken();
+    if (to > from) {
+      items_.rewind_takers(static_cast<std::uint32_t>(from));
+      // relaxed: a hint (see taken()).
+      header_.consumer.taken.store(from, std::memory_order_relaxed);
+      count(header_.membership.redelivered, to - from);
+    }
+    return;
+  }
+  const PositionRange range = held_range(entry, taken(), geometry_.capacity);
+  std::uint64_t orphaned = 0;
+  for (std::uint64_t p = range.first; p < range.first + range.count; ++p) {
+    const std::uint64_t stamp = stamp_of(p);
+    if (stamp == layout::stamp(p, layout::kSlotPublished)) {
+      set_stamp(p, layout::kSlotOrphaned);  // unfinished: the next consumer gets it
+      ++orphaned;
+    } else if (stamp == layout::stamp(p, layout::kSlotSkipped)) {
+      set_stamp(p, layout::kSlotDone);  // held no message: nothing to deliver again
+    }
+  }
+  // relaxed: the mutex orders the journal.
+  entry.held_count.store(0, std::memory_order_relaxed);
+  if (orphaned != 0) {
+    // relaxed: read under the mutex.
+    header_.membership.orphans.store(1, std::memory_order_relaxed);
+    count(header_.membership.redelivered, orphaned);
+    items_.wake_all();  // sleeping consumers: there is work behind the cursor
+  }
+  advance_released_locked();
+}
+
+void Ring::retire_locked(std::uint32_t index) noexcept {
+  layout::ProcessEntry& process = entry(index);
+  // relaxed: the mutex orders entries between attach, detach and reapers.
+  const auto role = static_cast<layout::Role>(process.role.load(std::memory_order_relaxed));
+  if (role == layout::Role::producer) retire_producer_locked(process);
+  if (role == layout::Role::consumer) retire_consumer_locked(process);
+  process.role.store(0, std::memory_order_relaxed);
+  // release: the entry is free only after its positions are dealt with.
+  process.pid.store(0, std::memory_order_release);
+  items_.wake_all();  // consumers waiting for end of stream re-check who is attached
+}
+
+std::uint32_t Ring::reap_dead_locked() noexcept {
+  std::uint32_t reaped = 0;
+  for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
+    const layout::ProcessEntry& process = entry(i);
+    // relaxed: under the mutex.
+    const ProcessIdentity identity{process.pid.load(std::memory_order_relaxed),
+                                   process.start_time.load(std::memory_order_relaxed)};
+    if (identity.pid == 0 || is_alive(identity)) continue;
+    retire_locked(i);
+    ++reaped;
+  }
+  count(header_.membership.recoveries, reaped);
+  return reaped;
+}
+
+PositionRange Ring::take_orphans_locked(std::uint32_t max) noexcept {
+  // relaxed: under the mutex.
+  if (header_.membership.orphans.load(std::memory_order_relaxed) == 0) return {};
+  const std::uint64_t limit = taken();
+  PositionRange run{};
+  const std::uint64_t from = released();
+  for (std::uint64_t p = from; p < limit && p - from < geometry_.capacity; ++p) {
+    const bool orphan = stamp_of(p) == layout::stamp(p, layout::kSlotOrphaned);
+    if (run.count == 0 && orphan) run.first = p;
+    if (orphan && run.count < max && p == run.first + run.count) {
+      set_stamp(p, layout::kSlotPublished);  // ours now, journalled by the caller
+      ++run.count;
+    } else if (run.count != 0 && orphan) {
+      return run;  // more orphans remain; the flag stays up
+    }
+  }
+  header_.membership.orphans.store(0, std::memory_order_relaxed);
+  return run;
+}
+
+void Ring::repair_after_holder_died() noexcept {
+  // The holder is dead: reaping retires its entry with the journal it kept. A side whose
+  // cursor moves all happen under the mutex may also have a give left undone; redo it.
+  reap_dead_locked();
+  if (geometry_.multi_producer) advance_published_locked();
+  if (geometry_.multi_consumer) advance_released_locked();
+}
+
+}  // namespace shmq

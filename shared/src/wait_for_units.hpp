@@ -1,0 +1,44 @@
+// The blocking loop shared by producers (waiting for room) and consumers (waiting for items).
+#pragma once
+
+#include <algorithm>
+
+#include "shmq/attach_options.hpp"
+#include "shmq/errors.hpp"
+#include "shmq/ring.hpp"
+
+namespace shmq::detail {
+
+// How often a process that keeps waiting checks the table for dead peers to reap: a queue
+// wedged by a dead process recovers within this interval (plus a slice).
+inline constexpr auto kReapInterval = std::chrono::milliseconds(100);
+
+// Repeats `attempt()` (true once it took units) until it succeeds, sleeping on `semaphore` in
+// slices; between slices it notices a stop request, the deadline, `ended()` (end of stream) and
+// dead peers. Returns ok, timeout, cancelled or closed.
+template <class Attempt, class Ended>
+Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point until,
+                      const AttachOptions& options, Attempt attempt, Ended ended) {
+  if (attempt()) return Status::ok;
+  auto next_reap = Clock::now() + kReapInterval;
+  for (;;) {
+    // relaxed: the flag carries no data; a late sighting costs one more slice.
+    if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) {
+      return Status::cancelled;
+    }
+    if (ended()) {
+      // The last producer gives before it detaches, so once it is gone one more try is final.
+      return attempt() ? Status::ok : Status::closed;
+    }
+    const auto now = Clock::now();
+    if (now >= until) return Status::timeout;
+    if (now >= next_reap) {
+      ring.locked([&ring] { ring.reap_dead_locked(); });
+      next_reap = now + kReapInterval;
+    }
+    semaphore.wait_available(std::min(until, now + kWaitSlice), options.wait);
+    if (attempt()) return Status::ok;
+  }
+}
+
+}  // namespace shmq::detail
