@@ -46,6 +46,8 @@ void hit(std::string_view name) {
     --point.pass_first;
     return;
   }
+  // relaxed: this process's own flag. A stopped process that is continued goes on normally.
+  g_armed.store(false, std::memory_order_relaxed);
   raise(point.action == Action::stop ? SIGSTOP : SIGKILL);
 }
 

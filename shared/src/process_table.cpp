@@ -38,10 +38,9 @@ ProcStat read_proc_stat(std::uint32_t pid) {
 
 }  // namespace
 
-ProcessIdentity current_process() {
-  const auto pid = static_cast<std::uint32_t>(getpid());
-  return {pid, read_proc_stat(pid).start_time};
-}
+ProcessIdentity identity_of(std::uint32_t pid) { return {pid, read_proc_stat(pid).start_time}; }
+
+ProcessIdentity current_process() { return identity_of(static_cast<std::uint32_t>(getpid())); }
 
 bool is_alive(const ProcessIdentity& process) {
   if (process.pid == 0) return false;

@@ -40,7 +40,9 @@ inline int produce(const std::string& name, const QueueConfig& config, std::uint
   while (sequence < count) {
     WriteBatch claimed;
     const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>(batch, count - sequence));
-    if (producer.claim(claimed, want, Clock::now() + std::chrono::seconds(60)) != Status::ok) {
+    if (const Status s = producer.claim(claimed, want, Clock::now() + std::chrono::seconds(60));
+        s != Status::ok) {
+      std::fprintf(stderr, "producer %u: claim returned %s\n", id, std::string(to_string(s)).c_str());
       return 10;
     }
     for (std::uint32_t i = 0; i < claimed.size(); ++i, ++sequence) {
@@ -52,29 +54,35 @@ inline int produce(const std::string& name, const QueueConfig& config, std::uint
   return 0;
 }
 
-// Receives until end of stream and writes (producer, sequence) records to `record_path`.
+// Receives until end of stream. Each batch's (producer, sequence) records are appended to
+// `record_path` and flushed before the batch is released, so a consumer killed at any point has
+// recorded at least everything it finished (at-least-once, like the consumer program).
 inline int consume(const std::string& name, const QueueConfig& config,
                    std::uint32_t expect_producers, const std::string& record_path) {
   AttachOptions options;
   options.expect_producers = expect_producers;
   Consumer consumer(name, OpenMode::open_or_create, config, options);
+  std::FILE* out = std::fopen(record_path.c_str(), "ab");
+  if (out == nullptr) return 23;
   std::vector<Received> received;
   ReadBatch batch;
   for (;;) {
     const Status status = consumer.take(batch, 5, Clock::now() + std::chrono::seconds(60));
     if (status == Status::closed) break;
     if (status != Status::ok) return 20;
+    received.clear();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       message_format::Decoded decoded;
       if (message_format::decode(batch[i], decoded) != message_format::Check::ok) return 21;
       received.push_back({decoded.producer, decoded.sequence});
     }
+    if (std::fwrite(received.data(), sizeof(Received), received.size(), out) != received.size() ||
+        std::fflush(out) != 0) {
+      return 22;
+    }
     consumer.release(batch);
   }
-  std::ofstream out(record_path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(received.data()),
-            static_cast<std::streamsize>(received.size() * sizeof(Received)));
-  return out ? 0 : 22;
+  return std::fclose(out) == 0 ? 0 : 22;
 }
 
 inline std::vector<Received> read_records(const std::string& path) {

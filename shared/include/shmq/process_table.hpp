@@ -20,6 +20,8 @@ struct ProcessIdentity {
 };
 
 [[nodiscard]] ProcessIdentity current_process();
+// The identity of a running process (start time 0 if it cannot be read).
+[[nodiscard]] ProcessIdentity identity_of(std::uint32_t pid);
 // Whether the process with this pid and start time is still running (stopped counts as running).
 [[nodiscard]] bool is_alive(const ProcessIdentity& process);
 

@@ -1,0 +1,176 @@
+// kill -9 at each named failure point: the survivors keep using the queue, nothing accepted is
+// lost, nothing half-written is delivered, duplicates are bounded by what the dead consumer held,
+// and the ring's capacity is intact afterwards.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "child_process.hpp"
+#include "shmq/failpoint.hpp"
+#include "shmq/ring.hpp"
+#include "test_queue.hpp"
+#include "workers.hpp"
+
+using namespace shmq;
+using namespace shmq::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::uint32_t kCapacity = 8;
+constexpr std::uint64_t kPerProducer = 3000;
+constexpr std::uint32_t kConsumerBatch = 5;  // consume() takes at most this many at once
+
+// After everything is drained: every slot is free again and all cursors agree.
+void check_capacity_intact(const std::string& name) {
+  const Segment segment = Segment::open(name, OpenMode::open_only, QueueConfig{});
+  Ring ring(segment);
+  CHECK(ring.room().value() == kCapacity);
+  CHECK(ring.items().value() == 0);
+  CHECK(ring.claimed() == ring.published());
+  CHECK(ring.taken() == ring.released());
+  CHECK(ring.published() == ring.taken());
+  CHECK(ring.attached(layout::Role::producer) == 0);
+  CHECK(ring.attached(layout::Role::consumer) == 0);
+}
+
+std::map<std::uint32_t, std::map<std::uint64_t, int>> tally(const std::string& path) {
+  std::map<std::uint32_t, std::map<std::uint64_t, int>> counts;
+  for (const Received& r : read_records(path)) ++counts[r.producer][r.sequence];
+  return counts;
+}
+
+int run_victim(std::string_view point, const std::function<int()>& body) {
+  failpoint::arm(point, failpoint::Action::kill, 4);  // die on the fifth pass, mid-stream
+  return body();
+}
+
+void kill_a_producer_at(std::string_view point, bool multi) {
+  INFO("producer killed at " << point << (multi ? ", multi" : ", single"));
+  TestQueue queue("crash-producer");
+  TempFile record("records");
+  const auto config = test_config(kCapacity, multi);
+  ChildProcess consumer([&] { return consume(queue.name(), config, 2, record.path()); });
+  REQUIRE(wait_for_queue_file(queue.name()));
+  ChildProcess victim(
+      [&] { return run_victim(point, [&] { return produce(queue.name(), config, 1, kPerProducer); }); });
+  CHECK(victim.wait() == -1);  // killed by its failure point
+  const auto died = Clock::now();
+  ChildProcess survivor([&] { return produce(queue.name(), config, 2, kPerProducer); });
+  CHECK(survivor.wait() == 0);
+  CHECK(consumer.wait() == 0);  // end of stream although the victim never detached
+  std::cout << "  producer killed at " << point << (multi ? " (multi)" : " (single)")
+            << ": queue drained " << std::chrono::duration<double>(Clock::now() - died).count()
+            << " s after the death\n";
+
+  auto counts = tally(record.path());
+  for (std::uint64_t s = 0; s < kPerProducer; ++s) REQUIRE(counts[2][s] == 1);
+  // The victim's messages arrive once each, as a prefix of what it sent: the slots it died
+  // holding were skipped, never delivered half-written.
+  const auto& victim_counts = counts[1];
+  std::uint64_t expected = 0;
+  for (const auto& [sequence, times] : victim_counts) {
+    CHECK(sequence == expected++);
+    CHECK(times == 1);
+  }
+  CHECK(victim_counts.size() >= 4);
+  check_capacity_intact(queue.name());
+}
+
+void kill_a_consumer_at(std::string_view point, bool multi) {
+  INFO("consumer killed at " << point << (multi ? ", multi" : ", single"));
+  TestQueue queue("crash-consumer");
+  TempFile record("records");
+  const auto config = test_config(kCapacity, multi);
+  ChildProcess producer([&] { return produce(queue.name(), config, 1, kPerProducer); });
+  REQUIRE(wait_for_queue_file(queue.name()));
+  ChildProcess victim([&] {
+    return run_victim(point, [&] { return consume(queue.name(), config, 1, record.path()); });
+  });
+  CHECK(victim.wait() == -1);
+  const auto died = Clock::now();
+  ChildProcess survivor([&] { return consume(queue.name(), config, 1, record.path()); });
+  CHECK(producer.wait() == 0);
+  CHECK(survivor.wait() == 0);
+  std::cout << "  consumer killed at " << point << (multi ? " (multi)" : " (single)")
+            << ": queue drained " << std::chrono::duration<double>(Clock::now() - died).count()
+            << " s after the death\n";
+
+  auto counts = tally(record.path());
+  std::uint64_t duplicates = 0;
+  for (std::uint64_t s = 0; s < kPerProducer; ++s) {
+    INFO("sequence " << s);
+    REQUIRE(counts[1][s] >= 1);  // nothing lost
+    duplicates += static_cast<std::uint64_t>(counts[1][s] - 1);
+  }
+  CHECK(duplicates <= kConsumerBatch);  // at most what the dead consumer held
+  check_capacity_intact(queue.name());
+}
+
+}  // namespace
+
+TEST_CASE("a producer killed at any failure point costs nothing but its unpublished slots",
+          "[multiprocess][crash]") {
+  for (bool multi : {false, true}) {
+    kill_a_producer_at(failpoint::kProducerAfterClaim, multi);
+    kill_a_producer_at(failpoint::kProducerBeforePublish, multi);
+  }
+  kill_a_producer_at(failpoint::kProducerHoldingMutex, true);
+}
+
+TEST_CASE("a consumer killed at any failure point loses no message", "[multiprocess][crash]") {
+  for (bool multi : {false, true}) {
+    kill_a_consumer_at(failpoint::kConsumerAfterTake, multi);
+    kill_a_consumer_at(failpoint::kConsumerBeforeRelease, multi);
+  }
+  kill_a_consumer_at(failpoint::kConsumerHoldingMutex, true);
+}
+
+TEST_CASE("a consumer that dies holding messages while another keeps consuming",
+          "[multiprocess][crash]") {
+  TestQueue queue("crash-concurrent");
+  TempFile record("records");
+  const auto config = test_config(kCapacity, true);
+  ChildProcess producer([&] { return produce(queue.name(), config, 1, 20000); });
+  ChildProcess survivor([&] { return consume(queue.name(), config, 1, record.path()); });
+  ChildProcess victim([&] {
+    failpoint::arm(failpoint::kConsumerAfterTake, failpoint::Action::kill, 50);
+    return consume(queue.name(), config, 1, record.path());
+  });
+  CHECK(victim.wait() == -1);
+  CHECK(producer.wait() == 0);
+  CHECK(survivor.wait() == 0);
+  auto counts = tally(record.path());
+  for (std::uint64_t s = 0; s < 20000; ++s) REQUIRE(counts[1][s] >= 1);
+  check_capacity_intact(queue.name());
+}
+
+TEST_CASE("a stopped consumer is not dead: resumed, it finishes and nothing is redelivered",
+          "[multiprocess][crash]") {
+  const auto pause = std::chrono::seconds(std::getenv("SHMQ_STOP_SECONDS")
+                                              ? std::atoi(std::getenv("SHMQ_STOP_SECONDS"))
+                                              : 30);
+  TestQueue queue("stopped");
+  TempFile record("records");
+  const auto config = test_config(kCapacity, false);
+  ChildProcess producer([&] { return produce(queue.name(), config, 1, kPerProducer); });
+  REQUIRE(wait_for_queue_file(queue.name()));
+  ChildProcess consumer([&] {
+    failpoint::arm(failpoint::kConsumerAfterTake, failpoint::Action::stop, 10);
+    return consume(queue.name(), config, 1, record.path());
+  });
+  std::this_thread::sleep_for(pause);  // the producer, blocked on a full ring, keeps reaping
+  {
+    const Segment segment = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
+    CHECK(Ring(segment).attached(layout::Role::consumer) == 1);
+    CHECK(segment.header().membership.redelivered.load() == 0);
+  }
+  consumer.kill(SIGCONT);
+  CHECK(producer.wait() == 0);
+  CHECK(consumer.wait() == 0);
+  auto counts = tally(record.path());
+  for (std::uint64_t s = 0; s < kPerProducer; ++s) REQUIRE(counts[1][s] == 1);
+}

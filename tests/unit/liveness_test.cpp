@@ -1,0 +1,44 @@
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <csignal>
+
+#include "shmq/process_table.hpp"
+
+using namespace shmq;
+
+TEST_CASE("this process is alive; its pid with another start time is not", "[unit][liveness]") {
+  const ProcessIdentity self = current_process();
+  REQUIRE(self.start_time != 0);
+  CHECK(is_alive(self));
+  CHECK_FALSE(is_alive({self.pid, self.start_time + 1}));  // a reused pid
+  CHECK_FALSE(is_alive({0, 0}));
+}
+
+TEST_CASE("a child that exited is dead even before it is reaped (zombie)", "[unit][liveness]") {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  const ProcessIdentity identity{static_cast<std::uint32_t>(child), 0};
+  siginfo_t info{};
+  REQUIRE(waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT) == 0);  // a zombie
+  REQUIRE(kill(child, 0) == 0);  // the pid still exists
+  CHECK_FALSE(is_alive(identity));
+  waitpid(child, nullptr, 0);
+  CHECK_FALSE(is_alive(identity));
+}
+
+TEST_CASE("a stopped process is alive", "[unit][liveness]") {
+  const pid_t child = fork();
+  if (child == 0) {
+    raise(SIGSTOP);
+    _exit(0);
+  }
+  siginfo_t info{};
+  REQUIRE(waitid(P_PID, static_cast<id_t>(child), &info, WSTOPPED) == 0);
+  const ProcessIdentity identity = identity_of(static_cast<std::uint32_t>(child));
+  REQUIRE(identity.start_time != 0);
+  CHECK(is_alive(identity));
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+}
