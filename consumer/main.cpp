@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "delivery_record.hpp"
 #include "exit_codes.hpp"
 #include "options.hpp"
 #include "output_sink.hpp"
@@ -30,18 +31,20 @@ constexpr const char* kSynopsis =
     "producer that attached has detached and the ring is empty.\n"
     "  --output FILE|-   write each message followed by a newline (default: standard output)\n"
     "  --verify          check generated messages: checksum, per-producer order, no gaps\n"
+    "  --record FILE     with a --verify option: log (producer, sequence) of each message\n"
     "A message is released back to the ring only after it has been written out. On SIGINT/SIGTERM\n"
     "the consumer finishes the messages it holds, detaches and prints its statistics.";
 
-constexpr std::uint32_t kBatch = 256;  // messages per take: one semaphore operation per batch
+constexpr std::uint32_t kDefaultBatch = 256;  // messages per take: one atomic per batch
 
 struct Settings {
   CommonOptions common;
   std::optional<std::string> output;
-  bool verify = false;
-  bool verify_order = false;
+  std::optional<shmq::consumer::VerifyLevel> verify;
   std::uint32_t expect_producers = 1;
   std::chrono::nanoseconds delay{0};
+  std::uint32_t batch = kDefaultBatch;
+  std::optional<std::string> record;
 };
 
 struct Progress {
@@ -57,26 +60,70 @@ Settings read_settings(const po::variables_map& values) {
   Settings settings;
   settings.common = read_common_options(values);
   if (values.count("output")) settings.output = values["output"].as<std::string>();
-  settings.verify = values.count("verify") != 0;
-  settings.verify_order = values.count("verify-order") != 0;
-  if (settings.verify && settings.verify_order) {
-    throw UsageError("--verify and --verify-order contradict: pick one");
+  using shmq::consumer::VerifyLevel;
+  const std::pair<const char*, VerifyLevel> levels[] = {{"verify", VerifyLevel::complete},
+                                                        {"verify-order", VerifyLevel::order},
+                                                        {"verify-checksum", VerifyLevel::checksum}};
+  for (const auto& [option, level] : levels) {
+    if (!values.count(option)) continue;
+    if (settings.verify) throw UsageError("pick one of --verify, --verify-order, --verify-checksum");
+    settings.verify = level;
   }
-  if (!settings.verify && !settings.verify_order && !settings.output) settings.output = "-";
+  if (!settings.verify && !settings.output) settings.output = "-";
   if (values.count("expect-producers")) {
     settings.expect_producers = static_cast<std::uint32_t>(std::min<std::uint64_t>(
         parse_count(values["expect-producers"].as<std::string>(), "expect-producers"), 1U << 20));
   }
   if (values.count("delay")) settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
+  if (values.count("batch")) {
+    settings.batch = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(parse_count(values["batch"].as<std::string>(), "batch"), 1U << 16));
+  }
+  if (values.count("record")) {
+    if (!settings.verify) throw UsageError("--record needs one of the --verify options");
+    settings.record = values["record"].as<std::string>();
+  }
   return settings;
 }
 
-std::optional<OutputSink> open_output(const std::optional<std::string>& path) {
+std::optional<OutputSink> open_output(const std::optional<std::string>& path, int flags,
+                                      const char* option) {
   if (!path) return std::nullopt;
   if (*path == "-") return OutputSink(STDOUT_FILENO, "standard output");
-  const int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw UsageError("cannot open --output '" + *path + "': " + std::strerror(errno));
+  const int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0644);
+  if (fd < 0) {
+    throw UsageError(std::string("cannot open --") + option + " '" + *path + "': " +
+                     std::strerror(errno));
+  }
   return OutputSink(fd, *path);  // the descriptor lives until the process exits
+}
+
+void log_message(const Consumer& consumer, std::span<const std::byte> message) {
+  std::cerr << "Consumer storing message: "
+            << std::string_view(reinterpret_cast<const char*>(message.data()), message.size())
+            << " (queue size=" << consumer.depth() << ")\n";
+}
+
+struct Sinks {
+  std::optional<OutputSink> output;
+  std::optional<OutputSink> record;
+  std::optional<Verifier> verifier;
+};
+
+// Verifies, records and writes one message.
+void handle(const Consumer& consumer, const Settings& settings, Sinks& sinks,
+            std::span<const std::byte> message) {
+  if (sinks.verifier) {
+    message_format::Decoded decoded;
+    const bool intact = sinks.verifier->check(message, decoded);
+    if (sinks.record) {
+      const DeliveryRecord record = intact ? DeliveryRecord{decoded.producer, 0, decoded.sequence}
+                                           : DeliveryRecord{kCorruptRecord, 0, 0};
+      sinks.record->write_raw(std::as_bytes(std::span(&record, 1)));
+    }
+  }
+  if (sinks.output) sinks.output->write_line(message);
+  if (settings.common.verbose) log_message(consumer, message);
 }
 
 bool finish_on(Status status, Progress& progress) {
@@ -96,26 +143,20 @@ bool finish_on(Status status, Progress& progress) {
   }
 }
 
-void log_message(const Consumer& consumer, std::span<const std::byte> message) {
-  std::cerr << "Consumer storing message: "
-            << std::string_view(reinterpret_cast<const char*>(message.data()), message.size())
-            << " (queue size=" << consumer.depth() << ")\n";
-}
 
-void receive(Consumer& consumer, const Settings& settings, std::optional<OutputSink>& sink,
-             std::optional<Verifier>& verifier, Progress& progress) {
+void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progress& progress) {
   ReadBatch batch;
-  const std::uint32_t batch_size = settings.delay.count() ? 1 : kBatch;
+  const std::uint32_t batch_size = settings.delay.count() ? 1 : settings.batch;
   for (;;) {
     const Status status = consumer.take(batch, batch_size, settings.common.deadline());
     if (finish_on(status, progress)) return;
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (verifier) verifier->check(batch[i]);
-      if (sink) sink->write_line(batch[i]);
-      if (settings.common.verbose) log_message(consumer, batch[i]);
+      handle(consumer, settings, sinks, batch[i]);
       progress.bytes += batch[i].size();
     }
-    if (sink) sink->flush();  // out of our hands before the slots go back
+    // Out of our hands before the slots go back.
+    if (sinks.record) sinks.record->flush();
+    if (sinks.output) sinks.output->flush();
     progress.messages += batch.size();
     progress.skipped += batch.skipped();
     progress.corrupt_slots += batch.corrupt();
@@ -142,36 +183,44 @@ int run(int argc, char** argv) {
       ("output,o", po::value<std::string>(), "write messages as lines to FILE, or '-' for stdout")
       ("verify", "verify generated messages: checksums, per-producer order, and no gaps")
       ("verify-order", "verify checksums and per-producer order only (one of several consumers)")
+      ("verify-checksum", "verify checksums only (consumers that may get redelivered messages)")
       ("expect-producers", po::value<std::string>(),
        "end of stream only after this many producers have attached and left (default 1)")
-      ("delay", po::value<std::string>(), "seconds to wait after each message (a slow consumer)");
+      ("delay", po::value<std::string>(), "seconds to wait after each message (a slow consumer)")
+      ("batch", po::value<std::string>(), "messages per take, 1-65536 (default 256)")
+      ("record", po::value<std::string>(),
+       "append a binary (producer, sequence) record per verified message to this file, written "
+       "before the message is released (for kill tests)");
   po::variables_map values;
   if (!parse_command_line(argc, argv, "consumer", kSynopsis, description, values)) return kExitOk;
   const Settings settings = read_settings(values);
   if (settings.common.remove) return remove_queue("consumer", settings.common);
 
   const auto& stop = install_stop_handlers();
-  auto sink = open_output(settings.output);
-  std::optional<Verifier> verifier;
-  if (settings.verify || settings.verify_order) verifier.emplace(settings.verify);
+  Sinks sinks;
+  sinks.output = open_output(settings.output, O_TRUNC, "output");
+  sinks.record = open_output(settings.record, O_APPEND, "record");
+  if (settings.verify) sinks.verifier.emplace(*settings.verify);
   Consumer consumer(settings.common.name, OpenMode::open_or_create, settings.common.config,
                     AttachOptions{settings.common.wait, &stop, settings.expect_producers});
+  report_repairs("consumer", settings.common, consumer.reaped_at_attach(),
+                 consumer.replaced_abandoned());
   Stopwatch stopwatch;
   Progress progress;
-  receive(consumer, settings, sink, verifier, progress);
+  receive(consumer, settings, sinks, progress);
   consumer.close();
 
   RunStatistics stats{"consumer", settings.common.name, progress.messages, progress.bytes,
                       stopwatch.seconds(), progress.outcome, {}};
   if (progress.skipped != 0) stats.extra.emplace_back("skipped", progress.skipped);
-  if (verifier) {
-    const auto counts = verifier->finish();
+  if (sinks.verifier) {
+    const auto counts = sinks.verifier->finish();
     stats.extra.emplace_back("producers", counts.producers);
     stats.extra.emplace_back("corrupt", counts.corrupt);
     stats.extra.emplace_back("out_of_order", counts.out_of_order);
     stats.extra.emplace_back("missing", counts.missing);
     if (!counts.clean()) {
-      std::cerr << "consumer: verification failed: " << verifier->first_problem() << "\n";
+      std::cerr << "consumer: verification failed: " << sinks.verifier->first_problem() << "\n";
       if (progress.exit_code == kExitOk) progress.exit_code = kExitVerify;
     }
   }

@@ -18,6 +18,11 @@ void OutputSink::write_line(std::span<const std::byte> message) {
   buffer_.push_back('\n');
 }
 
+void OutputSink::write_raw(std::span<const std::byte> bytes) {
+  const auto* data = reinterpret_cast<const char*>(bytes.data());
+  buffer_.insert(buffer_.end(), data, data + bytes.size());
+}
+
 void OutputSink::flush() {
   std::size_t written = 0;
   while (written < buffer_.size()) {

@@ -14,6 +14,7 @@ class OutputSink {
   OutputSink(int fd, std::string path);
 
   void write_line(std::span<const std::byte> message);
+  void write_raw(std::span<const std::byte> bytes);
   // Writes everything buffered; throws std::runtime_error on an I/O error.
   void flush();
 

@@ -1,29 +1,27 @@
 #include "verifier.hpp"
 
-#include "shmq/message_format.hpp"
-
 namespace shmq::consumer {
 
 void Verifier::problem(const std::string& text) {
   if (first_problem_.empty()) first_problem_ = text;
 }
 
-void Verifier::check(std::span<const std::byte> message) {
-  message_format::Decoded decoded;
+bool Verifier::check(std::span<const std::byte> message, message_format::Decoded& decoded) {
   if (message_format::decode(message, decoded) != message_format::Check::ok) {
     ++counts_.corrupt;
     problem("a message of " + std::to_string(message.size()) + " bytes failed its checksum");
-    return;
+    return false;
   }
+  if (level_ == VerifyLevel::checksum) return true;
   auto [it, fresh] = streams_.try_emplace(decoded.producer);
   Stream& stream = it->second;
   if (!fresh && decoded.sequence < stream.next) {
     ++counts_.out_of_order;
     problem("producer " + std::to_string(decoded.producer) + ": sequence " +
             std::to_string(decoded.sequence) + " arrived after " + std::to_string(stream.next - 1));
-    return;
+    return true;
   }
-  if (complete_ && decoded.sequence > stream.next) {
+  if (level_ == VerifyLevel::complete && decoded.sequence > stream.next) {
     counts_.missing += decoded.sequence - stream.next;
     problem("producer " + std::to_string(decoded.producer) + ": " +
             std::to_string(decoded.sequence - stream.next) + " missing before sequence " +
@@ -31,6 +29,7 @@ void Verifier::check(std::span<const std::byte> message) {
   }
   stream.next = decoded.sequence + 1;
   ++stream.received;
+  return true;
 }
 
 VerifyCounts Verifier::finish() const {

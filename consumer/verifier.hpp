@@ -1,14 +1,16 @@
 // Checks generated messages (see shmq/message_format.hpp) as a consumer receives them.
 //
-// Always: checksum and strictly increasing sequence per producer (a repeat or a step back is a
-// duplicate or reordering). With `complete`, also that each producer's sequence starts at 0 and has
-// no gaps — true only when this consumer is the only one.
+// Levels: checksum only (what survives consumer crashes in a multi-consumer run, where a dead
+// consumer's messages are redelivered out of order); order (also strictly increasing sequence per
+// producer); complete (also no gaps from 0: true only for a sole consumer).
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
 #include <unordered_map>
+
+#include "shmq/message_format.hpp"
 
 namespace shmq::consumer {
 
@@ -21,11 +23,14 @@ struct VerifyCounts {
   [[nodiscard]] bool clean() const { return corrupt == 0 && out_of_order == 0 && missing == 0; }
 };
 
+enum class VerifyLevel { checksum, order, complete };
+
 class Verifier {
  public:
-  explicit Verifier(bool complete) : complete_(complete) {}
+  explicit Verifier(VerifyLevel level) : level_(level) {}
 
-  void check(std::span<const std::byte> message);
+  // Returns whether the message passed its checksum; `decoded` then holds its id and sequence.
+  bool check(std::span<const std::byte> message, message_format::Decoded& decoded);
   // Counts for everything seen so far (gaps at the start are counted in complete mode).
   [[nodiscard]] VerifyCounts finish() const;
   // "producer 1234: 17 missing before sequence 99" style detail for the first problem, if any.
@@ -38,7 +43,7 @@ class Verifier {
   };
   void problem(const std::string& text);
 
-  bool complete_;
+  VerifyLevel level_;
   std::unordered_map<std::uint32_t, Stream> streams_;
   VerifyCounts counts_{};
   std::string first_problem_;

@@ -12,6 +12,7 @@
 
 #include "exit_codes.hpp"
 #include "line_source.hpp"
+#include "progress_file.hpp"
 #include "options.hpp"
 #include "shmq/message_format.hpp"
 #include "shmq/producer.hpp"
@@ -22,6 +23,7 @@ namespace po = boost::program_options;
 using namespace shmq;
 using namespace shmq::cli;
 using shmq::producer::LineSource;
+using shmq::producer::ProgressFile;
 
 namespace {
 
@@ -33,7 +35,7 @@ constexpr const char* kSynopsis =
     "A line longer than the slot size stops the producer with exit code 6; every line before it\n"
     "is delivered. On SIGINT/SIGTERM it stops reading, detaches and prints its statistics.";
 
-constexpr std::uint32_t kBatch = 256;  // messages per claim: one semaphore operation per batch
+constexpr std::uint32_t kDefaultBatch = 256;  // messages per claim: one atomic per batch
 
 struct Settings {
   CommonOptions common;
@@ -43,9 +45,12 @@ struct Settings {
   std::uint32_t producer_id = 0;
   std::chrono::nanoseconds delay{0};
   bool join = false;
+  std::uint32_t batch = kDefaultBatch;
+  std::string progress_path;
 };
 
 struct Progress {
+  ProgressFile file;
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
   int exit_code = kExitOk;
@@ -73,13 +78,18 @@ Settings read_settings(const po::variables_map& values) {
                                                      : static_cast<std::uint32_t>(getpid());
   if (values.count("delay")) settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
   settings.join = values.count("join") != 0;
+  if (values.count("batch")) {
+    settings.batch = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(parse_count(values["batch"].as<std::string>(), "batch"), 1U << 16));
+  }
+  if (values.count("progress")) settings.progress_path = values["progress"].as<std::string>();
   return settings;
 }
 
 // Claims up to `wanted` slots, waiting at most --timeout; turns a failure into an exit code.
 bool claim_or_stop(Producer& producer, WriteBatch& batch, std::uint64_t wanted,
                    const Settings& settings, Progress& progress) {
-  const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, kBatch));
+  const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, settings.batch));
   const Status status = producer.claim(batch, n, settings.common.deadline());
   if (status == Status::ok) return true;
   progress.exit_code = status == Status::timeout ? kExitTimeout : kExitInterrupted;
@@ -128,6 +138,7 @@ bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
     }
     progress.messages += batch.size();
     producer.publish(batch);
+    progress.file.record(progress.messages);
     pause_between_messages(settings);
   }
   return true;
@@ -139,7 +150,7 @@ void send_input(Producer& producer, int fd, const Settings& settings, Progress& 
   while (!stop_requested()) {
     lines.clear();
     const std::size_t first_line_number = source.line_number();
-    if (!source.next_lines(lines, 4 * kBatch)) break;
+    if (!source.next_lines(lines, 4 * settings.batch)) break;
     if (!send_lines(producer, lines, first_line_number, settings, progress)) break;
   }
   if (fd != STDIN_FILENO) ::close(fd);
@@ -166,6 +177,7 @@ void send_generated(Producer& producer, const Settings& settings, Progress& prog
     progress.messages += batch.size();
     progress.bytes += std::uint64_t{batch.size()} * settings.size;
     producer.publish(batch);
+    progress.file.record(progress.messages);
     pause_between_messages(settings);
   }
 }
@@ -206,7 +218,10 @@ int run(int argc, char** argv) {
       ("size,s", po::value<std::string>(), "bytes per generated message, at least 16 (K/M suffixes)")
       ("producer-id", po::value<std::uint32_t>(), "id written into generated messages (default: pid)")
       ("delay", po::value<std::string>(), "seconds to wait after each message (demo pacing)")
-      ("join", "before exiting, wait until consumers have finished every message we sent");
+      ("join", "before exiting, wait until consumers have finished every message we sent")
+      ("batch", po::value<std::string>(), "messages per claim, 1-65536 (default 256)")
+      ("progress", po::value<std::string>(),
+       "keep '<producer id> <messages accepted>' up to date in this file (for kill tests)");
   po::variables_map values;
   if (!parse_command_line(argc, argv, "producer", kSynopsis, description, values)) return kExitOk;
   const Settings settings = read_settings(values);
@@ -217,8 +232,13 @@ int run(int argc, char** argv) {
   const auto& stop = install_stop_handlers();
   Producer producer(settings.common.name, OpenMode::open_or_create, settings.common.config,
                     AttachOptions{settings.common.wait, &stop, 1});
+  report_repairs("producer", settings.common, producer.reaped_at_attach(),
+                 producer.replaced_abandoned());
   Stopwatch stopwatch;
   Progress progress;
+  if (!settings.progress_path.empty()) {
+    progress.file = ProgressFile(settings.progress_path, settings.producer_id);
+  }
   if (!settings.input.empty()) {
     send_input(producer, input_fd, settings, progress);
   } else if (settings.size != 0) {

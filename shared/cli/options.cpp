@@ -195,6 +195,19 @@ int run_guarded(const char* program, const std::function<int()>& body) {
   }
 }
 
+void report_repairs(const char* program, const CommonOptions& options, std::uint32_t reaped,
+                    bool replaced_abandoned) {
+  if (options.quiet) return;
+  if (replaced_abandoned) {
+    std::cerr << program << ": queue '" << options.name
+              << "' was left half-created by a process that died; created it anew\n";
+  }
+  if (reaped != 0) {
+    std::cerr << program << ": queue '" << options.name << "': repaired what " << reaped
+              << " dead process(es) left (unfinished messages are delivered again)\n";
+  }
+}
+
 int remove_queue(const char* program, const CommonOptions& options) {
   if (Segment::remove(options.name)) {
     if (!options.quiet) std::cerr << program << ": removed queue '" << options.name << "'\n";

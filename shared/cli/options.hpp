@@ -55,6 +55,10 @@ bool parse_command_line(int argc, char** argv, const char* program, const char* 
 // Runs a program body and turns every exception into a one-line message and an exit code.
 int run_guarded(const char* program, const std::function<int()>& body);
 
+// Tells the operator, on stderr, about repairs made while attaching (unless quiet).
+void report_repairs(const char* program, const CommonOptions& options, std::uint32_t reaped,
+                    bool replaced_abandoned);
+
 // Removes the queue named in `options` (for --remove) and reports what happened.
 int remove_queue(const char* program, const CommonOptions& options);
 

@@ -47,7 +47,7 @@ struct Consumer::Impl {
       ring.header().consumer.taken.store(next, std::memory_order_relaxed);
       return range;
     }
-    return ring.locked([&] {
+    return ring.locked_as_mover(attachment.index(), [&] {
       auto& entry = attachment.entry();
       PositionRange range = ring.take_orphans_locked(max);
       if (range.count == 0) {
@@ -195,6 +195,8 @@ void Consumer::close() noexcept {
 
 const Geometry& Consumer::geometry() const noexcept { return impl_->ring.geometry(); }
 bool Consumer::created_queue() const noexcept { return impl_->segment.created(); }
+std::uint32_t Consumer::reaped_at_attach() const noexcept { return impl_->attachment.reaped(); }
+bool Consumer::replaced_abandoned() const noexcept { return impl_->segment.replaced_abandoned(); }
 std::uint64_t Consumer::messages() const noexcept { return impl_->finished; }
 
 std::uint32_t Consumer::depth() const noexcept { return impl_->ring.items().value(); }

@@ -40,7 +40,7 @@ struct Producer::Impl {
       ring.header().producer.claimed.store(next, std::memory_order_relaxed);
       return range;
     }
-    return ring.locked([&] {
+    return ring.locked_as_mover(attachment.index(), [&] {
       auto& entry = attachment.entry();
       const std::uint64_t first = ring.claimed();
       // relaxed: the mutex orders the journal. Written before the claim, so a reaper knows what
@@ -181,6 +181,8 @@ void Producer::close() noexcept {
 
 const Geometry& Producer::geometry() const noexcept { return impl_->ring.geometry(); }
 bool Producer::created_queue() const noexcept { return impl_->segment.created(); }
+std::uint32_t Producer::reaped_at_attach() const noexcept { return impl_->attachment.reaped(); }
+bool Producer::replaced_abandoned() const noexcept { return impl_->segment.replaced_abandoned(); }
 std::uint64_t Producer::messages() const noexcept { return impl_->published; }
 
 std::uint32_t Producer::depth() const noexcept {

@@ -16,15 +16,17 @@ void count(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
   if (n != 0) counter.fetch_add(n, std::memory_order_relaxed);
 }
 
-// The part of an entry's journalled range that was really handed out (below `limit`).
-PositionRange held_range(const layout::ProcessEntry& entry, std::uint64_t limit,
-                         std::uint32_t capacity) noexcept {
+// The part of an entry's journalled range still in play: at or after `floor` (below it, slots
+// were already handed on and may hold later messages) and below `limit` (never handed out).
+PositionRange held_range(const layout::ProcessEntry& entry, std::uint64_t floor,
+                         std::uint64_t limit, std::uint32_t capacity) noexcept {
   // relaxed: the mutex orders the journal between its writers and us.
-  const std::uint64_t first = entry.held_first.load(std::memory_order_relaxed);
-  const std::uint32_t count = entry.held_count.load(std::memory_order_relaxed);
-  if (first >= limit) return {first, 0};
-  const std::uint64_t really = std::min<std::uint64_t>(count, limit - first);
-  return {first, static_cast<std::uint32_t>(std::min<std::uint64_t>(really, capacity))};
+  const std::uint64_t first = std::max(entry.held_first.load(std::memory_order_relaxed), floor);
+  const std::uint64_t end = std::min(
+      entry.held_first.load(std::memory_order_relaxed) + entry.held_count.load(std::memory_order_relaxed),
+      limit);
+  if (end <= first) return {first, 0};
+  return {first, static_cast<std::uint32_t>(std::min<std::uint64_t>(end - first, capacity))};
 }
 
 }  // namespace
@@ -37,7 +39,7 @@ void Ring::retire_producer_locked(layout::ProcessEntry& entry) noexcept {
   const std::uint64_t visible = published();
   const PositionRange range =
       geometry_.multi_producer
-          ? held_range(entry, limit, geometry_.capacity)
+          ? held_range(entry, visible, limit, geometry_.capacity)
           : PositionRange{visible, static_cast<std::uint32_t>(std::min<std::uint64_t>(
                                        limit - visible, geometry_.capacity))};
   std::uint64_t skipped = 0;
@@ -66,7 +68,7 @@ void Ring::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {
     }
     return;
   }
-  const PositionRange range = held_range(entry, taken(), geometry_.capacity);
+  const PositionRange range = held_range(entry, released(), taken(), geometry_.capacity);
   std::uint64_t orphaned = 0;
   for (std::uint64_t p = range.first; p < range.first + range.count; ++p) {
     const std::uint64_t stamp = stamp_of(p);
@@ -136,9 +138,16 @@ PositionRange Ring::take_orphans_locked(std::uint32_t max) noexcept {
 }
 
 void Ring::repair_after_holder_died() noexcept {
-  // The holder is dead: reaping retires its entry with the journal it kept. A side whose
-  // cursor moves all happen under the mutex may also have a give left undone; redo it.
+  // The kernel says the holder died, though /proc may still show it exiting. If it was moving
+  // cursors, retire its entry now: its journal is exact only until someone else claims or takes.
+  // relaxed: the mutex orders the mover word.
+  const std::uint32_t mover = header_.mutex.mover.exchange(layout::kNoEntry, std::memory_order_relaxed);
+  if (mover < layout::kMaxProcesses) {
+    retire_locked(mover);
+    count(header_.membership.recoveries, 1);
+  }
   reap_dead_locked();
+  // A side whose cursor moves all happen under the mutex may have a give left undone; redo it.
   if (geometry_.multi_producer) advance_published_locked();
   if (geometry_.multi_consumer) advance_released_locked();
 }

@@ -24,6 +24,8 @@ void RobustMutex::initialise(layout::MutexData& data) {
   if (err == 0) err = pthread_mutex_init(&data.mutex, &attr);
   pthread_mutexattr_destroy(&attr);
   if (err != 0) fail("initialise", err);
+  // relaxed: published with the rest of the header by the release store of `ready`.
+  data.mover.store(layout::kNoEntry, std::memory_order_relaxed);
 }
 
 bool RobustMutex::lock() {

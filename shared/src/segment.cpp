@@ -122,6 +122,9 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name,
     size = file_size(mapping->shm, name);
     return size >= layout::kHeaderSize;
   });
+  if (size == 0) {
+    throw Error(ErrorCode::not_ready, quoted(name) + " is empty: its creator died before sizing it");
+  }
   if (size < layout::kHeaderSize) {
     throw Error(ErrorCode::corrupt, quoted(name) + " is " + std::to_string(size) +
                                         " bytes, too small to be a queue (a creator that died, "
@@ -153,10 +156,27 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name,
   }
   if (!ready) {
     throw Error(ErrorCode::not_ready,
-                quoted(name) + " was never marked ready (its creator died while setting it up, "
-                               "or it is not an shmq queue); remove it with --remove");
+                quoted(name) + " was never marked ready: its creator died while setting it up");
   }
   return mapping;
+}
+
+// Removes `name` if it is still not ready. (A new creator that replaced it in the meantime and
+// is within its few microseconds of initialisation could lose its file; its open handles stay
+// valid, and the next opener creates a fresh queue.)
+void remove_if_still_unready(const std::string& name) {
+  try {
+    bip::shared_memory_object shm(bip::open_only, name.c_str(), bip::read_only);
+    if (file_size(shm, name) >= sizeof(layout::Identity)) {
+      bip::mapped_region region(shm, bip::read_only, 0, sizeof(layout::Identity));
+      const auto* identity = static_cast<const layout::Identity*>(region.get_address());
+      // acquire: as in open_existing().
+      if (identity->ready.load(std::memory_order_acquire) == layout::kReadyMagic) return;
+    }
+  } catch (const bip::interprocess_exception&) {
+    return;  // gone already
+  }
+  bip::shared_memory_object::remove(name.c_str());
 }
 
 }  // namespace
@@ -191,8 +211,17 @@ Segment Segment::open(const std::string& name, OpenMode mode, const QueueConfig&
       // Lost the creation race (or the queue existed): open it instead.
     }
   }
-  Segment segment(open_existing(name, config), name, false);
-  check_requested_geometry(config, segment.geometry(), name.c_str());
+  try {
+    Segment segment(open_existing(name, config), name, false);
+    check_requested_geometry(config, segment.geometry(), name.c_str());
+    return segment;
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::not_ready || mode != OpenMode::open_or_create) throw;
+  }
+  // An abandoned half-created segment of ours: replace it rather than make anyone delete files.
+  remove_if_still_unready(name);
+  Segment segment = open(name, OpenMode::create_only, config);
+  segment.replaced_abandoned_ = true;
   return segment;
 }
 

@@ -41,6 +41,7 @@ TEST_CASE("cursor and counter fields keep their offsets", "[unit][layout]") {
   CHECK(offsetof(SemaphoreData, word) == 0);
   CHECK(offsetof(SemaphoreData, sleepers) == 8);
   CHECK(offsetof(SemaphoreData, sleeps) == 16);
+  CHECK(offsetof(MutexData, mover) == sizeof(pthread_mutex_t));
   CHECK(offsetof(ProducerSide, claimed) == 0);
   CHECK(offsetof(ProducerSide, published) == 8);
   CHECK(offsetof(ProducerSide, messages_in) == 16);

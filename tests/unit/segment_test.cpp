@@ -132,6 +132,19 @@ TEST_CASE("a corrupted header on disk is refused when opening", "[unit][segment]
   }
 }
 
+TEST_CASE("a segment abandoned by a creator that died is replaced by open_or_create",
+          "[unit][segment]") {
+  TestQueue queue("abandoned");
+  SECTION("died before sizing it") { write_file(queue.path(), {}); }
+  SECTION("died before marking it ready") {
+    write_file(queue.path(), std::vector<char>(8192, '\0'));
+  }
+  const Segment segment = Segment::open(queue.name(), OpenMode::open_or_create, small());
+  CHECK(segment.created());
+  CHECK(segment.replaced_abandoned());
+  CHECK(segment.geometry().capacity == 8);
+}
+
 TEST_CASE("a truncated, extended or foreign file is refused", "[unit][segment]") {
   TestQueue queue("truncated");
   SECTION("truncated inside the slots") {

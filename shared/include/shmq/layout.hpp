@@ -103,8 +103,13 @@ struct alignas(kCacheLine) SemaphoreData {
   std::atomic<std::uint64_t> sleeps;    // monitoring: how often a wait had to sleep
 };
 
+inline constexpr std::uint32_t kNoEntry = 0xFFFFFFFF;
+
 struct alignas(kCacheLine) MutexData {
   pthread_mutex_t mutex;  // PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST
+  // Process entry of a holder that is moving cursors (kNoEntry otherwise). If the holder dies,
+  // the next locker retires that entry at once, before anyone can claim past its journal.
+  std::atomic<std::uint32_t> mover;
 };
 
 struct alignas(kCacheLine) ProducerSide {

@@ -64,6 +64,16 @@ class Ring {
     return body();
   }
 
+  // Runs `body` holding the mutex as the mover for process entry `index`: `body` may journal
+  // and move cursors, and if this process dies inside it, the next locker retires the entry.
+  template <class Body>
+  decltype(auto) locked_as_mover(std::uint32_t index, Body&& body) {
+    return locked([&] {
+      MoverMark mark(header_.mutex.mover, index);
+      return body();
+    });
+  }
+
   // --- Caller holds the mutex. ---
   // Moves items' limit over consecutive published or skipped slots (multi-producer, or a dead
   // single producer); returns how many units it gave.
@@ -85,6 +95,21 @@ class Ring {
   void note_depth(std::uint32_t depth) noexcept;
 
  private:
+  // Sets the mutex's mover word for a scope (the mutex is held).
+  class MoverMark {
+   public:
+    MoverMark(std::atomic<std::uint32_t>& mover, std::uint32_t index) : mover_(mover) {
+      // relaxed: read only by a later holder of the mutex, which orders it.
+      mover_.store(index, std::memory_order_relaxed);
+    }
+    ~MoverMark() { mover_.store(layout::kNoEntry, std::memory_order_relaxed); }
+    MoverMark(const MoverMark&) = delete;
+    MoverMark& operator=(const MoverMark&) = delete;
+
+   private:
+    std::atomic<std::uint32_t>& mover_;
+  };
+
   [[nodiscard]] std::uint64_t index_of(std::uint64_t position) const noexcept {
     return power_of_two_ ? (position & mask_) : (position % geometry_.capacity);
   }

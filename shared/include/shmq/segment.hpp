@@ -30,6 +30,9 @@ class Segment {
   [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] bool created() const noexcept { return created_; }
+  // Whether open_or_create found a segment whose creator died before finishing it, and
+  // replaced it with a new one.
+  [[nodiscard]] bool replaced_abandoned() const noexcept { return replaced_abandoned_; }
   [[nodiscard]] std::size_t slot_stride() const noexcept { return slot_stride_; }
   // Start of slot `index`; index must be < capacity (callers mask positions first).
   [[nodiscard]] std::byte* slot(std::uint64_t index) const noexcept {
@@ -44,6 +47,7 @@ class Segment {
   std::unique_ptr<Mapping> mapping_;
   std::string name_;
   bool created_ = false;
+  bool replaced_abandoned_ = false;
   layout::Header* header_ = nullptr;
   std::byte* slots_ = nullptr;
   std::size_t slot_stride_ = 0;

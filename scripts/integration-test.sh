@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Multi-process integration test: P producers and C consumers of the built programs on one
+# multi/multi queue; a killer sends kill -9 to random producers and consumers at random moments
+# and supervisors restart them. At the end every message is accounted for:
+#   sent  received  lost  duplicated  corrupt  (+ the queue's recoveries)  seconds
+# Exits non-zero on any loss, corruption, excess duplicates, or hang.
+#
+#   scripts/integration-test.sh [--producers P] [--consumers C] [--count N] [--size B]
+#       [--kill-producers K] [--kill-consumers K] [--capacity N] [--batch N] [--bin DIR]
+#       [--limit SECONDS]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PRODUCERS=3 CONSUMERS=2 COUNT=200000 SIZE=64 KILL_PRODUCERS=0 KILL_CONSUMERS=0
+CAPACITY=256 BATCH=32 BIN=$ROOT/build/bin LIMIT=600
+while (($#)); do
+  case $1 in
+    --producers) PRODUCERS=$2 ;;
+    --consumers) CONSUMERS=$2 ;;
+    --count) COUNT=$2 ;;
+    --size) SIZE=$2 ;;
+    --kill-producers) KILL_PRODUCERS=$2 ;;
+    --kill-consumers) KILL_CONSUMERS=$2 ;;
+    --capacity) CAPACITY=$2 ;;
+    --batch) BATCH=$2 ;;
+    --bin) BIN=$2 ;;
+    --limit) LIMIT=$2 ;;
+    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "integration-test: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift 2
+done
+
+QUEUE=shmq-integration-$$
+WORK=$(mktemp -d /tmp/shmq-integration.XXXXXX)
+START=$EPOCHREALTIME
+SUPERVISORS=()
+
+cleanup() {
+  set +e
+  touch "$WORK/stopping"
+  [[ -n ${SHMQ_KEEP_SEGMENT:-} ]] && cp "/dev/shm/$QUEUE" "$SHMQ_KEEP_SEGMENT"
+  for pid in "${SUPERVISORS[@]}" ${KEEPER:-} ${KILLER:-}; do kill "$pid" 2>/dev/null; done
+  for f in "$WORK"/pid.*; do [[ -e $f ]] && kill -9 "$(cat "$f")" 2>/dev/null; done
+  wait 2>/dev/null
+  "$BIN/consumer" --name "$QUEUE" --remove --quiet 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+COMMON=(--name "$QUEUE" --capacity "$CAPACITY" --slot-size "$SIZE" --producers multi
+        --consumers multi --quiet)
+
+# Runs one producer slot: restarts it after a kill -9 with a new id for what is left to send.
+producer_slot() {
+  local slot=$1 remaining=$COUNT generation=0 rc id accepted
+  while ((remaining > 0)); do
+    id=$((slot * 100000 + generation))
+    rc=0
+    timeout -k 5 "$LIMIT" "$BIN/producer" "${COMMON[@]}" --count "$remaining" --size "$SIZE" \
+      --producer-id "$id" --progress "$WORK/progress.$id" --timeout "${SHMQ_STALL_SECONDS:-60}" &
+    echo $! > "$WORK/pid.producer.$slot"
+    { wait $! || rc=$?; } 2>/dev/null
+    rm -f "$WORK/pid.producer.$slot"
+    accepted=$(awk '{print $2}' "$WORK/progress.$id" 2>/dev/null || echo 0)
+    remaining=$((remaining - ${accepted:-0}))
+    case $rc in
+      0) break ;;
+      137) echo "producer" >> "$WORK/killed" ;;
+      *) echo "integration-test: producer $id exited $rc" >&2; return 1 ;;
+    esac
+    generation=$((generation + 1))
+  done
+}
+
+# Runs one consumer slot until end of stream; restarts it after a kill -9.
+consumer_slot() {
+  local slot=$1 generation=0 rc
+  while :; do
+    rc=0
+    timeout -k 5 "$LIMIT" "$BIN/consumer" "${COMMON[@]}" --verify-checksum --batch "$BATCH" \
+      --record "$WORK/records.$slot.$generation" --timeout 3 &
+    echo $! > "$WORK/pid.consumer.$slot"
+    { wait $! || rc=$?; } 2>/dev/null
+    rm -f "$WORK/pid.consumer.$slot"
+    case $rc in
+      0) return 0 ;;
+      137) echo "consumer" >> "$WORK/killed" ;;
+      4) [[ -e $WORK/stopping ]] && return 0 ;;  # idle after the stream ended: the tally judges
+      *) echo "integration-test: consumer exited $rc" >&2; return 1 ;;
+    esac
+    generation=$((generation + 1))
+  done
+}
+
+# Sends kill -9 to random producers and consumers until both quotas are used up (or nothing
+# is left to kill).
+killer() {
+  local producers_left=$KILL_PRODUCERS consumers_left=$KILL_CONSUMERS role files victim
+  while ((producers_left + consumers_left > 0)); do
+    sleep "0.00$((RANDOM % 9 + 1))"
+    if ((RANDOM % (producers_left + consumers_left) < producers_left)); then role=producer; else role=consumer; fi
+    files=("$WORK"/pid."$role".*)
+    [[ -e ${files[0]} ]] || { [[ $role == producer ]] && producers_left=0; continue; }
+    victim=$(cat "${files[RANDOM % ${#files[@]}]}" 2>/dev/null) || continue
+    # Kill the program, not its timeout(1) wrapper.
+    victim=$(cat "/proc/$victim/task/$victim/children" 2>/dev/null | awk '{print $1}')
+    [[ -n $victim ]] && kill -9 "$victim" 2>/dev/null || continue
+    if [[ $role == producer ]]; then producers_left=$((producers_left - 1)); else consumers_left=$((consumers_left - 1)); fi
+  done
+}
+
+# The keeper: a producer that sends nothing and stays attached until we close its input, so that
+# consumers do not see end of stream while every real producer happens to be dead or restarting.
+mkfifo "$WORK/keeper"
+"$BIN/producer" "${COMMON[@]}" --input "$WORK/keeper" --producer-id 0 &
+KEEPER=$!
+exec 3> "$WORK/keeper"
+
+for ((c = 1; c <= CONSUMERS; c++)); do consumer_slot "$c" 3>&- & SUPERVISORS+=($!); done
+for ((p = 1; p <= PRODUCERS; p++)); do producer_slot "$p" 3>&- & SUPERVISORS+=($!); done
+killer 3>&- & KILLER=$!
+
+status=0
+for ((i = CONSUMERS; i < ${#SUPERVISORS[@]}; i++)); do wait "${SUPERVISORS[i]}" || status=1; done
+wait "$KILLER" || true
+touch "$WORK/stopping"
+exec 3>&-  # close the keeper's input: it detaches, and consumers reach end of stream
+wait "$KEEPER" || status=1
+for ((i = 0; i < CONSUMERS; i++)); do wait "${SUPERVISORS[i]}" || status=1; done
+SECONDS_TAKEN=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+
+killed_producers=$(grep -c producer "$WORK/killed" 2>/dev/null || true)
+killed_consumers=$(grep -c consumer "$WORK/killed" 2>/dev/null || true)
+echo "integration-test: $PRODUCERS producers x $CONSUMERS consumers, $COUNT messages of $SIZE B each;" \
+     "killed ${killed_producers:-0} producers and ${killed_consumers:-0} consumers"
+tally=0
+"$BIN/shmq-tally" --records "$WORK"/records.* --progress "$WORK"/progress.* --queue "$QUEUE" \
+  --max-duplicates $((${killed_consumers:-0} * BATCH)) || tally=$?
+echo "seconds $SECONDS_TAKEN"
+if ((status != 0)); then echo "integration-test: FAIL (a process failed or hung)"; exit 1; fi
+if ((tally != 0)); then echo "integration-test: FAIL"; exit 1; fi
+echo "integration-test: PASS"
