@@ -144,6 +144,7 @@ void Consumer::release(ReadBatch& batch) {
     for (std::uint32_t i = 0; i < batch.count_; ++i) {
       self.ring.set_stamp(batch.first_ + i, layout::kSlotDone);
     }
+    failpoint::reach(failpoint::kConsumerAfterStamps);
     self.ring.locked([&] {
       self.ring.advance_released_locked();
       // relaxed: the mutex orders the journal; our done stamps now speak for our slots.

@@ -109,6 +109,7 @@ void Producer::publish(WriteBatch& batch) {
   for (std::uint32_t i = 0; i < batch.count_; ++i) {
     self.ring.set_stamp(batch.first_ + i, layout::kSlotPublished);
   }
+  failpoint::reach(failpoint::kProducerAfterStamps);
   auto& side = self.ring.header().producer;
   if (!self.multi) {
     self.ring.items().give(batch.count_);  // the publication: one fetch_add for the batch

@@ -148,6 +148,38 @@ TEST_CASE("a consumer that dies holding messages while another keeps consuming",
   check_capacity_intact(queue.name());
 }
 
+// A process that dies outside the mutex is reaped late (at the next attach, or when someone has
+// waited 100 ms), after the ring has moved on: its journal must not touch slots handed on since.
+TEST_CASE("late reaping of a process that died after stamping its batch harms no later message",
+          "[multiprocess][crash]") {
+  for (auto point : {failpoint::kProducerAfterStamps, failpoint::kConsumerAfterStamps}) {
+    INFO("killed at " << point);
+    TestQueue queue("crash-late");
+    TempFile record("records");
+    const auto config = test_config(kCapacity, true);
+    const bool producer_dies = point == failpoint::kProducerAfterStamps;
+    const std::uint32_t producers = producer_dies ? 3 : 2;
+    ChildProcess consumer([&] { return consume(queue.name(), config, producers, record.path()); });
+    REQUIRE(wait_for_queue_file(queue.name()));
+    ChildProcess producer([&] { return produce(queue.name(), config, 1, 300000); });
+    ChildProcess victim([&] {
+      failpoint::arm(point, failpoint::Action::kill, 3);
+      return producer_dies ? produce(queue.name(), config, 2, 1000)
+                           : consume(queue.name(), config, producers, record.path());
+    });
+    CHECK(victim.wait() == -1);
+    // Attaching reaps the victim while producer 1's traffic runs through the dead one's slots.
+    ChildProcess late([&] { return produce(queue.name(), config, 3, 1000); });
+    CHECK(late.wait() == 0);
+    CHECK(producer.wait() == 0);
+    CHECK(consumer.wait() == 0);
+    auto counts = tally(record.path());
+    for (std::uint64_t s = 0; s < 300000; ++s) REQUIRE(counts[1][s] >= 1);
+    for (std::uint64_t s = 0; s < 1000; ++s) REQUIRE(counts[3][s] >= 1);
+    check_capacity_intact(queue.name());
+  }
+}
+
 TEST_CASE("a stopped consumer is not dead: resumed, it finishes and nothing is redelivered",
           "[multiprocess][crash]") {
   const auto pause = std::chrono::seconds(std::getenv("SHMQ_STOP_SECONDS")

@@ -13,9 +13,11 @@ namespace shmq::failpoint {
 inline constexpr std::string_view kProducerAfterClaim = "producer.after_claim";
 inline constexpr std::string_view kProducerHoldingMutex = "producer.holding_mutex";
 inline constexpr std::string_view kProducerBeforePublish = "producer.before_publish";
+inline constexpr std::string_view kProducerAfterStamps = "producer.after_stamps";
 inline constexpr std::string_view kConsumerAfterTake = "consumer.after_take";
 inline constexpr std::string_view kConsumerHoldingMutex = "consumer.holding_mutex";
 inline constexpr std::string_view kConsumerBeforeRelease = "consumer.before_release";
+inline constexpr std::string_view kConsumerAfterStamps = "consumer.after_stamps";
 
 enum class Action { kill, stop };
 
