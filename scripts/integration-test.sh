@@ -96,15 +96,22 @@ consumer_slot() {
 # Sends kill -9 to random producers and consumers until both quotas are used up (or nothing
 # is left to kill).
 killer() {
-  local producers_left=$KILL_PRODUCERS consumers_left=$KILL_CONSUMERS role files victim
+  local producers_left=$KILL_PRODUCERS consumers_left=$KILL_CONSUMERS role files wrapper victim
   while ((producers_left + consumers_left > 0)); do
-    sleep "0.00$((RANDOM % 9 + 1))"
+    sleep "0.00$((RANDOM % 5 + 1))"
     if ((RANDOM % (producers_left + consumers_left) < producers_left)); then role=producer; else role=consumer; fi
     files=("$WORK"/pid."$role".*)
-    [[ -e ${files[0]} ]] || { [[ $role == producer ]] && producers_left=0; continue; }
-    victim=$(cat "${files[RANDOM % ${#files[@]}]}" 2>/dev/null) || continue
+    if [[ ! -e ${files[0]} ]]; then
+      [[ $role == producer ]] && producers_left=0  # all producers have finished
+      continue
+    fi
+    # (A slot's pid file and process come and go under us: every read may fail.)
+    # /proc's children file has no final newline, so read's status says nothing: test the value.
+    wrapper="" victim=""
+    { read -r wrapper < "${files[RANDOM % ${#files[@]}]}"; } 2>/dev/null || true
+    [[ -n $wrapper ]] || continue
     # Kill the program, not its timeout(1) wrapper.
-    victim=$(cat "/proc/$victim/task/$victim/children" 2>/dev/null | awk '{print $1}')
+    { read -r victim _ < "/proc/$wrapper/task/$wrapper/children"; } 2>/dev/null || true
     [[ -n $victim ]] && kill -9 "$victim" 2>/dev/null || continue
     if [[ $role == producer ]]; then producers_left=$((producers_left - 1)); else consumers_left=$((consumers_left - 1)); fi
   done
