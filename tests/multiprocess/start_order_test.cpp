@@ -20,32 +20,30 @@ void check_in_order(const std::vector<Received>& records, std::uint64_t count) {
 
 }  // namespace
 
-TEST_CASE("consumer first: it creates the queue and receives everything in order",
-          "[multiprocess]") {
-  TestQueue queue("consumer-first");
+// Starts one side, waits until it has created the queue, then starts the other.
+static void run_in_order(bool consumer_first) {
+  TestQueue queue(consumer_first ? "consumer-first" : "producer-first");
   TempFile record("records");
   const auto config = test_config(16, false);
   constexpr std::uint64_t kCount = 200000;
-  ChildProcess consumer([&] { return consume(queue.name(), config, 1, record.path()); });
+  auto consume_all = [&] { return consume(queue.name(), config, 1, record.path()); };
+  auto produce_all = [&] { return produce(queue.name(), config, 1, kCount); };
+  ChildProcess first(consumer_first ? std::function<int()>(consume_all) : produce_all);
   REQUIRE(wait_for_queue_file(queue.name()));
-  ChildProcess producer([&] { return produce(queue.name(), config, 1, kCount); });
-  CHECK(producer.wait() == 0);
-  CHECK(consumer.wait() == 0);
+  ChildProcess second(consumer_first ? std::function<int()>(produce_all) : consume_all);
+  CHECK(first.wait() == 0);
+  CHECK(second.wait() == 0);
   check_in_order(read_records(record.path()), kCount);
+}
+
+TEST_CASE("consumer first: it creates the queue and receives everything in order",
+          "[multiprocess]") {
+  run_in_order(true);
 }
 
 TEST_CASE("producer first: it creates the queue, fills it and waits for a consumer",
           "[multiprocess]") {
-  TestQueue queue("producer-first");
-  TempFile record("records");
-  const auto config = test_config(16, false);
-  constexpr std::uint64_t kCount = 200000;
-  ChildProcess producer([&] { return produce(queue.name(), config, 1, kCount); });
-  REQUIRE(wait_for_queue_file(queue.name()));
-  ChildProcess consumer([&] { return consume(queue.name(), config, 1, record.path()); });
-  CHECK(producer.wait() == 0);
-  CHECK(consumer.wait() == 0);
-  check_in_order(read_records(record.path()), kCount);
+  run_in_order(false);
 }
 
 TEST_CASE("both started at once: the loser of the creation race opens", "[multiprocess]") {
