@@ -1,0 +1,23 @@
+#include "transport.hpp"
+
+namespace shmq::bench {
+
+void Sender::send_many(std::uint64_t first, std::uint64_t count, std::span<std::byte> scratch) {
+  for (std::uint64_t i = 0; i < count; ++i) {
+    set_sequence(scratch, first + i);
+    send(scratch);
+  }
+}
+
+std::uint64_t Receiver::receive_until_stop(std::span<std::byte> scratch) {
+  std::uint64_t received = 0;
+  for (;;) {
+    receive(scratch);
+    if (sequence_of(scratch) == kStop) return received;
+    ++received;
+  }
+}
+
+bool Transport::supports(const Spec&) const { return true; }
+
+}  // namespace shmq::bench

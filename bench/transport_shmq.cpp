@@ -1,0 +1,136 @@
+// shmq itself, in four ways of using it: copy in and out in batches (blocking or spinning waits),
+// zero-copy (write and read in place), and one message per call (put/get).
+#include <cstring>
+
+#include "shmq/consumer.hpp"
+#include "shmq/producer.hpp"
+#include "shmq/segment.hpp"
+#include "transports.hpp"
+
+namespace shmq::bench {
+namespace {
+
+constexpr std::uint32_t kBatch = 64;
+constexpr auto kForever = Clock::time_point::max();
+
+enum class Mode { copy, zero_copy, one_by_one };
+
+struct Options {
+  Mode mode;
+  WaitStrategy wait;
+};
+
+QueueConfig config_for(const Spec& spec) {
+  QueueConfig config;
+  config.capacity = spec.capacity;
+  config.slot_size = static_cast<std::uint32_t>(spec.size);
+  config.multi_producer = spec.producers > 1;
+  config.multi_consumer = spec.consumers > 1;
+  return config;
+}
+
+class ShmqSender final : public Sender {
+ public:
+  ShmqSender(const Spec& spec, Options options)
+      : producer_(spec.name, OpenMode::open_only, QueueConfig{}, AttachOptions{options.wait}),
+        options_(options) {}
+
+  void send(std::span<const std::byte> message) override { (void)producer_.put(message); }
+
+  void send_many(std::uint64_t first, std::uint64_t count, std::span<std::byte> scratch) override {
+    if (options_.mode == Mode::one_by_one) return Sender::send_many(first, count, scratch);
+    const auto size = static_cast<std::uint32_t>(scratch.size());
+    WriteBatch batch;
+    for (std::uint64_t sent = 0; sent < count;) {
+      const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>(kBatch, count - sent));
+      if (producer_.claim(batch, want, kForever) != Status::ok) return;
+      for (std::uint32_t i = 0; i < batch.size(); ++i) {
+        const auto slot = batch.buffer(i).first(size);
+        if (options_.mode == Mode::copy) std::memcpy(slot.data(), scratch.data(), size);
+        set_sequence(slot, first + sent + i);
+        batch.set_length(i, size);
+      }
+      sent += batch.size();
+      producer_.publish(batch);
+    }
+  }
+
+ private:
+  Producer producer_;
+  Options options_;
+};
+
+class ShmqReceiver final : public Receiver {
+ public:
+  ShmqReceiver(const Spec& spec, Options options)
+      : consumer_(spec.name, OpenMode::open_only, QueueConfig{}, AttachOptions{options.wait}),
+        options_(options) {}
+
+  void receive(std::span<std::byte> out) override {
+    std::vector<std::byte> message;
+    if (consumer_.get(message) == Status::ok) std::memcpy(out.data(), message.data(), out.size());
+  }
+
+  std::uint64_t receive_until_stop(std::span<std::byte> scratch) override {
+    std::uint64_t received = 0;
+    const std::uint32_t max = options_.mode == Mode::one_by_one ? 1 : kBatch;
+    ReadBatch batch;
+    for (;;) {
+      if (consumer_.take(batch, max, kForever) != Status::ok) return received;
+      bool stop = false;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (options_.mode != Mode::zero_copy) {
+          std::memcpy(scratch.data(), batch[i].data(), batch[i].size());
+        }
+        if (sequence_of(batch[i]) == kStop) {
+          stop = true;
+        } else {
+          ++received;
+        }
+      }
+      consumer_.release(batch);
+      if (stop) return received;
+    }
+  }
+
+ private:
+  Consumer consumer_;
+  Options options_;
+};
+
+class ShmqTransport final : public Transport {
+ public:
+  ShmqTransport(std::string name, Options options) : name_(std::move(name)), options_(options) {}
+  std::string name() const override { return name_; }
+  void create(const Spec& spec) override {
+    spec_ = spec;
+    Segment::remove(spec.name);
+    Segment::open(spec.name, OpenMode::create_only, config_for(spec));
+  }
+  void destroy() override { Segment::remove(spec_.name); }
+  std::unique_ptr<Sender> sender() override {
+    return std::make_unique<ShmqSender>(spec_, options_);
+  }
+  std::unique_ptr<Receiver> receiver() override {
+    return std::make_unique<ShmqReceiver>(spec_, options_);
+  }
+
+ private:
+  std::string name_;
+  Options options_;
+  Spec spec_;
+};
+
+}  // namespace
+
+void add_shmq_transports(std::vector<std::unique_ptr<Transport>>& out) {
+  out.push_back(std::make_unique<ShmqTransport>("shmq", Options{Mode::copy, WaitStrategy::block}));
+  out.push_back(
+      std::make_unique<ShmqTransport>("shmq-spin", Options{Mode::copy, WaitStrategy::spin}));
+  out.push_back(std::make_unique<ShmqTransport>("shmq-zero-copy",
+                                                Options{Mode::zero_copy, WaitStrategy::block}));
+  out.push_back(std::make_unique<ShmqTransport>("shmq-1-by-1",
+                                                Options{Mode::one_by_one, WaitStrategy::block}));
+}
+
+}  // namespace shmq::bench

@@ -1,0 +1,16 @@
+// Registration of the transports, one function per source file.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "transport.hpp"
+
+namespace shmq::bench {
+
+void add_shmq_transports(std::vector<std::unique_ptr<Transport>>& out);
+void add_kernel_transports(std::vector<std::unique_ptr<Transport>>& out);    // pipe, socket, mq
+void add_boost_transports(std::vector<std::unique_ptr<Transport>>& out);     // boost mq, naive
+void add_lock_free_transport(std::vector<std::unique_ptr<Transport>>& out);  // per-message ring
+
+}  // namespace shmq::bench
