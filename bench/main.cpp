@@ -142,8 +142,13 @@ int main(int argc, char** argv) {
           const Spec spec = spec_for(size, config, run++);
           if (!transport->supports(spec)) continue;
           const std::uint64_t messages = std::clamp<std::uint64_t>(
-              settings.bytes_per_run / size, 2000, 4'000'000) / spec.producers * spec.producers;
-          const auto result = measure_throughput(*transport, spec, messages);
+              settings.bytes_per_run / size, 2000, 1'000'000) / spec.producers * spec.producers;
+          std::optional<Throughput> result;
+          try {
+            result = measure_throughput(*transport, spec, messages);
+          } catch (const std::exception& e) {
+            std::cerr << "\nshmq-bench: " << transport->name() << ": " << e.what() << "\n";
+          }
           std::cerr << "\r" << std::setw(20) << transport->name() << " " << config.first << "x"
                     << config.second << " " << std::setw(6) << size << " B  rep " << rep + 1
                     << "   " << std::flush;

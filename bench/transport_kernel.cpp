@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -127,9 +128,22 @@ class PosixMqReceiver final : public Receiver {
   mqd_t mq_;
 };
 
+// The system's cap on a POSIX message's size (raising it needs CAP_SYS_RESOURCE).
+long posix_mq_max_message_size() {
+  long value = 8192;
+  if (FILE* file = std::fopen("/proc/sys/fs/mqueue/msgsize_max", "r")) {
+    if (std::fscanf(file, "%ld", &value) != 1) value = 8192;
+    std::fclose(file);
+  }
+  return value;
+}
+
 class PosixMqTransport final : public Transport {
  public:
   std::string name() const override { return "posix-mq"; }
+  bool supports(const Spec& spec) const override {
+    return static_cast<long>(spec.size) <= posix_mq_max_message_size();
+  }
   void create(const Spec& spec) override {
     name_ = "/" + spec.name;
     mq_unlink(name_.c_str());

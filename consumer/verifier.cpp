@@ -7,7 +7,7 @@ void Verifier::problem(const std::string& text) {
 }
 
 bool Verifier::check(std::span<const std::byte> message, message_format::Decoded& decoded) {
-  if (message_format::decode(message, decoded) != message_format::Check::ok) {
+  if (checker_.check(message, decoded) != message_format::Check::ok) {
     ++counts_.corrupt;
     problem("a message of " + std::to_string(message.size()) + " bytes failed its checksum");
     return false;

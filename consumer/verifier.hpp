@@ -44,6 +44,7 @@ class Verifier {
   void problem(const std::string& text);
 
   VerifyLevel level_;
+  message_format::Checker checker_;
   std::unordered_map<std::uint32_t, Stream> streams_;
   VerifyCounts counts_{};
   std::string first_problem_;

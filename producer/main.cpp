@@ -165,13 +165,14 @@ void send_generated(Producer& producer, const Settings& settings, Progress& prog
     throw UsageError("--size " + std::to_string(settings.size) + " is larger than the queue's slot size " +
                      std::to_string(producer.geometry().slot_size));
   }
+  const message_format::Writer writer(settings.producer_id, settings.size);
   std::uint64_t sequence = 0;
   while (sequence < settings.count) {
     WriteBatch batch;
     const std::uint64_t wanted = settings.delay.count() ? 1 : settings.count - sequence;
     if (!claim_or_stop(producer, batch, wanted, settings, progress)) return;
     for (std::uint32_t i = 0; i < batch.size(); ++i, ++sequence) {
-      message_format::write(batch.buffer(i).first(settings.size), settings.producer_id, sequence);
+      writer.write(batch.buffer(i), sequence);
       batch.set_length(i, settings.size);
     }
     progress.messages += batch.size();

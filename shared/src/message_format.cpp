@@ -11,53 +11,76 @@ std::uint64_t mix(std::uint64_t x) noexcept {
   x ^= x >> 31;
   x *= 0xBF58476D1CE4E5B9ULL;
   x ^= x >> 29;
+  x *= kMultiplier;
+  x ^= x >> 32;
   return x;
 }
 
-std::uint64_t fill_word(std::uint32_t producer, std::uint64_t sequence, std::size_t k) noexcept {
-  return (sequence * kMultiplier) ^ (k * 0x94D049BB133111EBULL) ^ producer;
+// The whole message as it is before the header is written: zeros, then the fill.
+std::vector<std::byte> make_pattern(std::uint32_t producer, std::size_t length) {
+  std::vector<std::byte> pattern(length);
+  std::uint64_t state = mix(producer ^ (std::uint64_t{length} << 32));
+  for (std::size_t i = kMinSize; i < length; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    pattern[i] = static_cast<std::byte>(state >> 56);
+  }
+  return pattern;
 }
 
-// Hashes the header fields and the fill eight bytes at a time.
-std::uint32_t checksum(std::span<const std::byte> message, std::uint32_t producer,
-                       std::uint64_t sequence) noexcept {
-  std::uint64_t h = mix(producer ^ (sequence * kMultiplier) ^ (message.size() << 40));
-  std::size_t offset = kMinSize;
-  for (; offset + 8 <= message.size(); offset += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, message.data() + offset, 8);
-    h = (h ^ word) * kMultiplier;
+std::uint32_t hash_fill(std::span<const std::byte> pattern) {
+  std::uint64_t h = pattern.size();
+  for (std::size_t i = kMinSize; i < pattern.size(); ++i) {
+    h = (h ^ std::to_integer<std::uint64_t>(pattern[i])) * kMultiplier;
   }
-  for (; offset < message.size(); ++offset) {
-    h = (h ^ std::to_integer<std::uint64_t>(message[offset])) * kMultiplier;
-  }
-  h = mix(h);
-  return static_cast<std::uint32_t>(h ^ (h >> 32));
+  return static_cast<std::uint32_t>(mix(h));
+}
+
+std::uint32_t checksum(std::uint32_t producer, std::uint64_t sequence, std::size_t length,
+                       std::uint32_t fill_hash) noexcept {
+  return static_cast<std::uint32_t>(
+      mix(mix(sequence ^ (std::uint64_t{producer} << 32)) ^ (length * kMultiplier) ^ fill_hash));
 }
 
 }  // namespace
 
-void write(std::span<std::byte> out, std::uint32_t producer, std::uint64_t sequence) noexcept {
-  std::memcpy(out.data(), &producer, 4);
-  std::memcpy(out.data() + 8, &sequence, 8);
-  std::size_t offset = kMinSize;
-  for (std::size_t k = 0; offset + 8 <= out.size(); offset += 8, ++k) {
-    const std::uint64_t word = fill_word(producer, sequence, k);
-    std::memcpy(out.data() + offset, &word, 8);
-  }
-  for (; offset < out.size(); ++offset) out[offset] = static_cast<std::byte>(offset ^ sequence);
-  const std::uint32_t sum = checksum(out, producer, sequence);
-  std::memcpy(out.data() + 4, &sum, 4);
+Writer::Writer(std::uint32_t producer, std::size_t length)
+    : producer_(producer), pattern_(make_pattern(producer, length)) {
+  fill_hash_ = hash_fill(pattern_);
 }
 
-Check decode(std::span<const std::byte> message, Decoded& decoded) noexcept {
+void Writer::write(std::span<std::byte> out, std::uint64_t sequence) const noexcept {
+  std::memcpy(out.data(), pattern_.data(), pattern_.size());
+  const std::uint32_t sum = checksum(producer_, sequence, pattern_.size(), fill_hash_);
+  std::memcpy(out.data(), &producer_, 4);
+  std::memcpy(out.data() + 4, &sum, 4);
+  std::memcpy(out.data() + 8, &sequence, 8);
+}
+
+Check Checker::check(std::span<const std::byte> message, Decoded& decoded) {
   if (message.size() < kMinSize) return Check::too_short;
   std::uint32_t stored = 0;
   std::memcpy(&decoded.producer, message.data(), 4);
   std::memcpy(&stored, message.data() + 4, 4);
   std::memcpy(&decoded.sequence, message.data() + 8, 8);
-  return checksum(message, decoded.producer, decoded.sequence) == stored ? Check::ok
-                                                                         : Check::bad_checksum;
+  if (!primed_ || decoded.producer != producer_ || message.size() != pattern_.size()) {
+    producer_ = decoded.producer;
+    pattern_ = make_pattern(producer_, message.size());
+    fill_hash_ = hash_fill(pattern_);
+    primed_ = true;
+  }
+  const bool fill_intact = std::memcmp(message.data() + kMinSize, pattern_.data() + kMinSize,
+                                       message.size() - kMinSize) == 0;
+  const bool header_intact =
+      checksum(decoded.producer, decoded.sequence, message.size(), fill_hash_) == stored;
+  return fill_intact && header_intact ? Check::ok : Check::bad_checksum;
+}
+
+void write(std::span<std::byte> out, std::uint32_t producer, std::uint64_t sequence) {
+  Writer(producer, out.size()).write(out, sequence);
+}
+
+Check decode(std::span<const std::byte> message, Decoded& decoded) {
+  return Checker{}.check(message, decoded);
 }
 
 }  // namespace shmq::message_format

@@ -36,6 +36,7 @@ inline QueueConfig test_config(std::uint32_t capacity, bool multi) {
 inline int produce(const std::string& name, const QueueConfig& config, std::uint32_t id,
                    std::uint64_t count, std::uint32_t batch = 7) {
   Producer producer(name, OpenMode::open_or_create, config);
+  const message_format::Writer writer(id, 64);
   std::uint64_t sequence = 0;
   while (sequence < count) {
     WriteBatch claimed;
@@ -46,7 +47,7 @@ inline int produce(const std::string& name, const QueueConfig& config, std::uint
       return 10;
     }
     for (std::uint32_t i = 0; i < claimed.size(); ++i, ++sequence) {
-      message_format::write(claimed.buffer(i).first(64), id, sequence);
+      writer.write(claimed.buffer(i), sequence);
       claimed.set_length(i, 64);
     }
     producer.publish(claimed);
@@ -65,6 +66,7 @@ inline int consume(const std::string& name, const QueueConfig& config,
   std::FILE* out = std::fopen(record_path.c_str(), "ab");
   if (out == nullptr) return 23;
   std::vector<Received> received;
+  message_format::Checker checker;
   ReadBatch batch;
   for (;;) {
     const Status status = consumer.take(batch, 5, Clock::now() + std::chrono::seconds(60));
@@ -73,7 +75,7 @@ inline int consume(const std::string& name, const QueueConfig& config,
     received.clear();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       message_format::Decoded decoded;
-      if (message_format::decode(batch[i], decoded) != message_format::Check::ok) return 21;
+      if (checker.check(batch[i], decoded) != message_format::Check::ok) return 21;
       received.push_back({decoded.producer, decoded.sequence});
     }
     if (std::fwrite(received.data(), sizeof(Received), received.size(), out) != received.size() ||

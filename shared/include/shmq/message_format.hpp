@@ -1,21 +1,22 @@
-// Generated, checkable messages (producer --count/--size, consumer --verify, tests, benchmark).
+// Generated, checkable messages (producer --count/--size, consumer --verify, tests).
 //
-//   bytes 0-3   producer id (u32, little-endian as on the host)
-//   bytes 4-7   checksum (u32) over id, sequence, length and every fill byte
+//   bytes 0-3   producer id (u32, host byte order)
+//   bytes 4-7   checksum (u32) of id, sequence, length and the fill
 //   bytes 8-15  sequence number (u64), 0, 1, 2, ... per producer
-//   bytes 16-   fill, a pattern derived from id and sequence
+//   bytes 16-   fill: a pattern fixed by (producer id, length)
+// Any changed byte is caught: the header by the checksum, the fill by comparison with the pattern.
+// Writer and Checker keep the pattern of the last (id, length) so a message costs one memcpy or
+// memcmp plus a hash of three words.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace shmq::message_format {
 
 inline constexpr std::size_t kMinSize = 16;
-
-// Writes a whole message into `out` (out.size() >= kMinSize).
-void write(std::span<std::byte> out, std::uint32_t producer, std::uint64_t sequence) noexcept;
 
 struct Decoded {
   std::uint32_t producer = 0;
@@ -24,7 +25,33 @@ struct Decoded {
 
 enum class Check : std::uint8_t { ok, too_short, bad_checksum };
 
-// Reads id and sequence and verifies the checksum.
-[[nodiscard]] Check decode(std::span<const std::byte> message, Decoded& decoded) noexcept;
+// Writes messages of one producer and one length.
+class Writer {
+ public:
+  Writer(std::uint32_t producer, std::size_t length);
+  // Writes message `sequence` into out[0, length).
+  void write(std::span<std::byte> out, std::uint64_t sequence) const noexcept;
+
+ private:
+  std::uint32_t producer_;
+  std::uint32_t fill_hash_;
+  std::vector<std::byte> pattern_;
+};
+
+// Checks messages; remembers the pattern of the last (producer, length) it saw.
+class Checker {
+ public:
+  [[nodiscard]] Check check(std::span<const std::byte> message, Decoded& decoded);
+
+ private:
+  std::uint32_t producer_ = 0;
+  std::uint32_t fill_hash_ = 0;
+  std::vector<std::byte> pattern_;
+  bool primed_ = false;
+};
+
+// One-off conveniences (they rebuild the pattern every call).
+void write(std::span<std::byte> out, std::uint32_t producer, std::uint64_t sequence);
+[[nodiscard]] Check decode(std::span<const std::byte> message, Decoded& decoded);
 
 }  // namespace shmq::message_format
