@@ -67,8 +67,11 @@ class ShmqReceiver final : public Receiver {
         options_(options) {}
 
   void receive(std::span<std::byte> out) override {
-    std::vector<std::byte> message;
-    if (consumer_.get(message) == Status::ok) std::memcpy(out.data(), message.data(), out.size());
+    ReadBatch batch;
+    if (consumer_.take(batch, 1, kForever) == Status::ok && !batch.empty()) {
+      std::memcpy(out.data(), batch[0].data(), out.size());
+    }
+    consumer_.release(batch);
   }
 
   std::uint64_t receive_until_stop(std::span<std::byte> scratch) override {

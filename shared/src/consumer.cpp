@@ -152,9 +152,8 @@ void Consumer::release(ReadBatch& batch) {
     });
   }
   const auto delivered = static_cast<std::uint64_t>(batch.messages_.size());
-  // relaxed: monitoring counters.
-  side.messages_out.fetch_add(delivered, std::memory_order_relaxed);
-  self.attachment.entry().messages.fetch_add(delivered, std::memory_order_relaxed);
+  count_messages(side.messages_out, delivered, self.multi);
+  count_messages(self.attachment.entry().messages, delivered, false);
   self.finished += delivered;
   if (self.held == &batch) self.held = nullptr;
   batch = ReadBatch{};

@@ -122,9 +122,8 @@ void Producer::publish(WriteBatch& batch) {
       self.attachment.entry().held_count.store(0, std::memory_order_relaxed);
     });
   }
-  // relaxed: monitoring counters.
-  side.messages_in.fetch_add(batch.count_, std::memory_order_relaxed);
-  self.attachment.entry().messages.fetch_add(batch.count_, std::memory_order_relaxed);
+  count_messages(side.messages_in, batch.count_, self.multi);
+  count_messages(self.attachment.entry().messages, batch.count_, false);
   self.published += batch.count_;
   self.put_end = batch.first_ + batch.count_;
   if (&batch != &self.outstanding) self.outstanding = WriteBatch{};

@@ -22,6 +22,12 @@ Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point 
   if (attempt()) return Status::ok;
   auto next_reap = Clock::now() + kReapInterval;
   for (;;) {
+    // Wait first: the bookkeeping below (end of stream scans the process table) is for when
+    // nothing has arrived within a slice or a wake-up came without units.
+    const auto now = Clock::now();
+    if (semaphore.wait_available(std::min(until, now + kWaitSlice), options.wait) && attempt()) {
+      return Status::ok;
+    }
     // relaxed: the flag carries no data; a late sighting costs one more slice.
     if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) {
       return Status::cancelled;
@@ -30,14 +36,12 @@ Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point 
       // The last producer gives before it detaches, so once it is gone one more try is final.
       return attempt() ? Status::ok : Status::closed;
     }
-    const auto now = Clock::now();
-    if (now >= until) return Status::timeout;
+    if (Clock::now() >= until) return attempt() ? Status::ok : Status::timeout;
     if (now >= next_reap) {
       ring.locked([&ring] { ring.reap_dead_locked(); });
       next_reap = now + kReapInterval;
+      if (attempt()) return Status::ok;
     }
-    semaphore.wait_available(std::min(until, now + kWaitSlice), options.wait);
-    if (attempt()) return Status::ok;
   }
 }
 

@@ -41,8 +41,9 @@ class CursorSemaphore {
   [[nodiscard]] Taken try_take(std::uint32_t max) noexcept;
   // Blocks until at least one unit is available or `until` passes; then takes up to max.
   [[nodiscard]] Taken take(std::uint32_t max, Clock::time_point until, WaitStrategy strategy);
-  // Blocks until a unit is available or `until` passes, without taking (for callers that must
-  // take under a lock). Returns whether one is available.
+  // Waits, without taking, until a unit is available, `until` passes, or (block strategy) a
+  // wake-up arrives; returns whether a unit is available. Callers loop and re-check their own
+  // conditions in between (end of stream, stop requests).
   bool wait_available(Clock::time_point until, WaitStrategy strategy);
 
   // Never blocks. Makes n more units available and wakes sleepers, if any are recorded.

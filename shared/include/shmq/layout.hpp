@@ -41,7 +41,7 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
-inline constexpr std::uint32_t kLayoutVersion = 2;
+inline constexpr std::uint32_t kLayoutVersion = 3;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kMaxProcesses = 64;
 
@@ -161,7 +161,7 @@ struct SlotHeader {
 };
 
 inline constexpr std::size_t kHeaderSize = sizeof(Header);
-inline constexpr std::size_t kSlotAlignment = kCacheLine;
+inline constexpr std::size_t kSlotAlignment = 16;  // dense slots: a 64-byte message takes 80 bytes
 
 constexpr std::size_t align_up(std::size_t value, std::size_t alignment) {
   return (value + alignment - 1) / alignment * alignment;

@@ -24,6 +24,17 @@ struct PositionRange {
   std::uint32_t count = 0;
 };
 
+// Adds to a monitoring counter; a counter with a single writer needs no read-modify-write.
+inline void count_messages(std::atomic<std::uint64_t>& counter, std::uint64_t n,
+                           bool several_writers) noexcept {
+  // relaxed: monitoring counters with no ordering duty.
+  if (several_writers) {
+    counter.fetch_add(n, std::memory_order_relaxed);
+  } else {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+}
+
 class Ring {
  public:
   explicit Ring(const Segment& segment) noexcept;
