@@ -67,11 +67,10 @@ class ShmqReceiver final : public Receiver {
         options_(options) {}
 
   void receive(std::span<std::byte> out) override {
-    ReadBatch batch;
-    if (consumer_.take(batch, 1, kForever) == Status::ok && !batch.empty()) {
-      std::memcpy(out.data(), batch[0].data(), out.size());
+    if (consumer_.take(one_, 1, kForever) == Status::ok && !one_.empty()) {
+      std::memcpy(out.data(), one_[0].data(), out.size());
     }
-    consumer_.release(batch);
+    consumer_.release(one_);
   }
 
   std::uint64_t receive_until_stop(std::span<std::byte> scratch) override {
@@ -99,6 +98,7 @@ class ShmqReceiver final : public Receiver {
  private:
   Consumer consumer_;
   Options options_;
+  ReadBatch one_;  // reused: receive() allocates nothing
 };
 
 class ShmqTransport final : public Transport {

@@ -113,7 +113,7 @@ Consumer& Consumer::operator=(Consumer&&) noexcept = default;
 Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point until) {
   Impl& self = *impl_;
   if (self.held != nullptr) release(*self.held);
-  batch = ReadBatch{};
+  batch.reset();
   max = std::min(max, self.ring.geometry().capacity);
   if (max == 0) return Status::ok;
   PositionRange range;
@@ -156,7 +156,7 @@ void Consumer::release(ReadBatch& batch) {
   count_messages(self.attachment.entry().messages, delivered, false);
   self.finished += delivered;
   if (self.held == &batch) self.held = nullptr;
-  batch = ReadBatch{};
+  batch.reset();
 }
 
 Status Consumer::get_until(std::vector<std::byte>& out, Clock::time_point until) {

@@ -30,6 +30,13 @@ class ReadBatch {
 
  private:
   friend class Consumer;
+  // Empties the batch but keeps its storage, so a consumer that reuses one never allocates.
+  void reset() noexcept {
+    messages_.clear();
+    first_ = 0;
+    count_ = skipped_ = corrupt_ = 0;
+  }
+
   std::vector<std::span<const std::byte>> messages_;
   std::uint64_t first_ = 0;
   std::uint32_t count_ = 0;  // slots taken, including skipped and corrupt ones
