@@ -49,7 +49,7 @@ struct Consumer::Impl {
     }
     return ring.locked_as_mover(attachment.index(), [&] {
       auto& entry = attachment.entry();
-      PositionRange range = ring.take_orphans_locked(max);
+      PositionRange range = ring.take_orphans_locked(attachment.index(), max);
       if (range.count == 0) {
         range.first = ring.taken();
         // relaxed: the mutex orders the journal. Written before the take, so a reaper knows
@@ -189,6 +189,7 @@ Status Consumer::get_for(std::vector<std::byte>& out, Clock::duration timeout) {
 void Consumer::close() noexcept {
   if (!impl_ || impl_->closed) return;
   impl_->closed = true;
+  if (impl_->held != nullptr) impl_->held->reset();  // its slots are handed out again below
   impl_->held = nullptr;
   impl_->attachment.detach();  // messages still held are handed out again
 }

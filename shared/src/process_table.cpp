@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -36,6 +37,18 @@ ProcStat read_proc_stat(std::uint32_t pid) {
   return stat;
 }
 
+// A zombie thread-group leader whose other threads still run is a live process.
+bool has_live_threads(std::uint32_t pid) {
+  std::error_code error;
+  std::size_t threads = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", error)) {
+    (void)task;
+    if (++threads > 1) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ProcessIdentity identity_of(std::uint32_t pid) { return {pid, read_proc_stat(pid).start_time}; }
@@ -46,7 +59,9 @@ bool is_alive(const ProcessIdentity& process) {
   if (process.pid == 0) return false;
   if (kill(static_cast<pid_t>(process.pid), 0) != 0 && errno == ESRCH) return false;
   const ProcStat stat = read_proc_stat(process.pid);
-  if (stat.state == 'Z' || stat.state == 'X') return false;  // exited, not yet reaped by parent
+  if ((stat.state == 'Z' || stat.state == 'X') && !has_live_threads(process.pid)) {
+    return false;  // exited, not yet reaped by its parent
+  }
   // A pid we cannot read is given the benefit of the doubt; another start time is a reuse.
   return stat.start_time == 0 || stat.start_time == process.start_time;
 }

@@ -5,6 +5,7 @@
 // dealt with, and every step re-derives what to do from the semaphore words and slot stamps.
 #include <algorithm>
 
+#include "shmq/failpoint.hpp"
 #include "shmq/process_table.hpp"
 #include "shmq/ring.hpp"
 
@@ -75,6 +76,8 @@ void Ring::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {
     if (stamp == layout::stamp(p, layout::kSlotPublished)) {
       set_stamp(p, layout::kSlotOrphaned);  // unfinished: the next consumer gets it
       ++orphaned;
+    } else if (stamp == layout::stamp(p, layout::kSlotOrphaned)) {
+      ++orphaned;  // it died between journalling orphans and re-stamping them
     } else if (stamp == layout::stamp(p, layout::kSlotSkipped)) {
       set_stamp(p, layout::kSlotDone);  // held no message: nothing to deliver again
     }
@@ -117,35 +120,47 @@ std::uint32_t Ring::reap_dead_locked() noexcept {
   return reaped;
 }
 
-PositionRange Ring::take_orphans_locked(std::uint32_t max) noexcept {
+PositionRange Ring::take_orphans_locked(std::uint32_t index, std::uint32_t max) noexcept {
   // relaxed: under the mutex.
   if (header_.membership.orphans.load(std::memory_order_relaxed) == 0) return {};
-  const std::uint64_t limit = taken();
-  PositionRange run{};
   const std::uint64_t from = released();
-  for (std::uint64_t p = from; p < limit && p - from < geometry_.capacity; ++p) {
-    const bool orphan = stamp_of(p) == layout::stamp(p, layout::kSlotOrphaned);
-    if (run.count == 0 && orphan) run.first = p;
-    if (orphan && run.count < max && p == run.first + run.count) {
-      set_stamp(p, layout::kSlotPublished);  // ours now, journalled by the caller
-      ++run.count;
-    } else if (run.count != 0 && orphan) {
-      return run;  // more orphans remain; the flag stays up
-    }
+  const std::uint64_t limit = taken();
+  const auto orphaned = [this](std::uint64_t p) {
+    return stamp_of(p) == layout::stamp(p, layout::kSlotOrphaned);
+  };
+  PositionRange run{};
+  std::uint64_t p = from;
+  for (; p < limit && p - from < geometry_.capacity && run.count == 0; ++p) {
+    if (orphaned(p)) run.first = p, run.count = 1;
   }
-  header_.membership.orphans.store(0, std::memory_order_relaxed);
-  return run;
+  for (; p < limit && run.count < max && orphaned(p); ++p) ++run.count;
+  if (run.count == 0) {
+    header_.membership.orphans.store(0, std::memory_order_relaxed);
+    return run;
+  }
+  // Journal first, then re-stamp: if we die in between, retiring us finds the run in our
+  // journal, still (or again) orphaned.
+  entry(index).held_first.store(run.first, std::memory_order_relaxed);
+  entry(index).held_count.store(run.count, std::memory_order_relaxed);
+  for (std::uint64_t q = run.first; q < run.first + run.count; ++q) {
+    set_stamp(q, layout::kSlotPublished);  // ours now
+    if (q == run.first) failpoint::reach(failpoint::kConsumerTakingOrphans);
+  }
+  return run;  // the flag stays up: the next take scans again and lowers it if none are left
 }
 
 void Ring::repair_after_holder_died() noexcept {
   // The kernel says the holder died, though /proc may still show it exiting. If it was moving
   // cursors, retire its entry now: its journal is exact only until someone else claims or takes.
   // relaxed: the mutex orders the mover word.
-  const std::uint32_t mover = header_.mutex.mover.exchange(layout::kNoEntry, std::memory_order_relaxed);
+  const std::uint32_t mover = header_.mutex.mover.load(std::memory_order_relaxed);
   if (mover < layout::kMaxProcesses) {
     retire_locked(mover);
     count(header_.membership.recoveries, 1);
   }
+  // Cleared only now: a repairer that dies half-way leaves the mover for the next one (retiring
+  // is idempotent).
+  header_.mutex.mover.store(layout::kNoEntry, std::memory_order_relaxed);
   reap_dead_locked();
   // A side whose cursor moves all happen under the mutex may have a give left undone; redo it.
   if (geometry_.multi_producer) advance_published_locked();

@@ -25,9 +25,9 @@ Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point 
     // Wait first: the bookkeeping below (end of stream scans the process table) is for when
     // nothing has arrived within a slice or a wake-up came without units.
     const auto now = Clock::now();
-    if (semaphore.wait_available(std::min(until, now + kWaitSlice), options.wait) && attempt()) {
-      return Status::ok;
-    }
+    // A wake-up without units may still mean work (orphans to take again): always try.
+    semaphore.wait_available(std::min(until, now + kWaitSlice), options.wait);
+    if (attempt()) return Status::ok;
     // relaxed: the flag carries no data; a late sighting costs one more slice.
     if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) {
       return Status::cancelled;

@@ -180,6 +180,31 @@ TEST_CASE("late reaping of a process that died after stamping its batch harms no
   }
 }
 
+TEST_CASE("a consumer that dies while taking over a dead consumer's messages loses none",
+          "[multiprocess][crash]") {
+  TestQueue queue("crash-orphans");
+  TempFile record("records");
+  const auto config = test_config(kCapacity, true);
+  ChildProcess producer([&] { return produce(queue.name(), config, 1, kPerProducer); });
+  REQUIRE(wait_for_queue_file(queue.name()));
+  ChildProcess first_victim([&] {  // dies holding a batch: its messages become orphans
+    failpoint::arm(failpoint::kConsumerAfterTake, failpoint::Action::kill, 4);
+    return consume(queue.name(), config, 1, record.path());
+  });
+  CHECK(first_victim.wait() == -1);
+  ChildProcess second_victim([&] {  // dies inside the mutex, half-way through taking them over
+    failpoint::arm(failpoint::kConsumerTakingOrphans, failpoint::Action::kill);
+    return consume(queue.name(), config, 1, record.path());
+  });
+  CHECK(second_victim.wait() == -1);
+  ChildProcess survivor([&] { return consume(queue.name(), config, 1, record.path()); });
+  CHECK(producer.wait() == 0);
+  CHECK(survivor.wait() == 0);
+  auto counts = tally(record.path());
+  for (std::uint64_t s = 0; s < kPerProducer; ++s) REQUIRE(counts[1][s] >= 1);
+  check_capacity_intact(queue.name());
+}
+
 TEST_CASE("a stopped consumer is not dead: resumed, it finishes and nothing is redelivered",
           "[multiprocess][crash]") {
   const auto pause = std::chrono::seconds(std::getenv("SHMQ_STOP_SECONDS")

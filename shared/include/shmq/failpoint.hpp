@@ -18,6 +18,7 @@ inline constexpr std::string_view kConsumerAfterTake = "consumer.after_take";
 inline constexpr std::string_view kConsumerHoldingMutex = "consumer.holding_mutex";
 inline constexpr std::string_view kConsumerBeforeRelease = "consumer.before_release";
 inline constexpr std::string_view kConsumerAfterStamps = "consumer.after_stamps";
+inline constexpr std::string_view kConsumerTakingOrphans = "consumer.taking_orphans";
 
 enum class Action { kill, stop };
 

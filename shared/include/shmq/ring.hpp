@@ -97,8 +97,9 @@ class Ring {
   void retire_locked(std::uint32_t index) noexcept;
   // Retires every entry whose process is dead; returns how many.
   std::uint32_t reap_dead_locked() noexcept;
-  // Multi-consumer: takes up to `max` orphaned messages (left by a consumer that died), if any.
-  PositionRange take_orphans_locked(std::uint32_t max) noexcept;
+  // Multi-consumer: takes up to `max` orphaned messages (left by a consumer that died), if any,
+  // journalling them in process entry `index` before claiming them.
+  PositionRange take_orphans_locked(std::uint32_t index, std::uint32_t max) noexcept;
 
   // Processes attached in `role` (dead ones count until reaped). No lock needed.
   [[nodiscard]] std::uint32_t attached(layout::Role role) const noexcept;
