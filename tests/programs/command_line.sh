@@ -51,6 +51,8 @@ timeout -k 5 "$LIMIT" "$CONSUMER" --name "$q" --timeout 0.2 --quiet || code=$?
 [[ $code == 4 ]] || fail "consumer --timeout: exit $code, expected 4"
 
 echo "SIGTERM: a waiting consumer stops cleanly with exit 130 and prints statistics"
+"$CONSUMER" --name "$q" --remove --quiet
+new_queue sigterm; q=$Q  # a fresh name: its file appears only once the handlers are installed
 start "$CONSUMER" --name "$q"
 consumer=$!
 wait_for_queue "$q"
