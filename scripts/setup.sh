@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what shmq needs from Debian's packages, then configures and builds it (Release).
 #   scripts/setup.sh [BUILD_DIR] [extra cmake arguments...]
-# Used by demo.sh and test.sh; safe to run again.
+# Used by demo.sh and test.sh; safe to run again. SHMQ_SKIP_INSTALL=1 skips the packages.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,7 @@ install_packages() {
     "${PACKAGES[@]}" >/dev/null
 }
 
-install_packages
+[[ -n ${SHMQ_SKIP_INSTALL:-} ]] || install_packages
 echo "setup: building in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
