@@ -13,8 +13,15 @@ bool Verifier::check(std::span<const std::byte> message, message_format::Decoded
     return false;
   }
   if (level_ == VerifyLevel::checksum) return true;
-  auto [it, fresh] = streams_.try_emplace(decoded.producer);
-  Stream& stream = it->second;
+  // Messages come in runs from one producer: look the stream up only when the producer changes.
+  bool fresh = false;
+  if (last_stream_ == nullptr || decoded.producer != last_producer_) {
+    auto [it, inserted] = streams_.try_emplace(decoded.producer);
+    fresh = inserted;
+    last_producer_ = decoded.producer;
+    last_stream_ = &it->second;
+  }
+  Stream& stream = *last_stream_;
   if (!fresh && decoded.sequence < stream.next) {
     ++counts_.out_of_order;
     problem("producer " + std::to_string(decoded.producer) + ": sequence " +

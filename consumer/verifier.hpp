@@ -45,7 +45,9 @@ class Verifier {
 
   VerifyLevel level_;
   message_format::Checker checker_;
-  std::unordered_map<std::uint32_t, Stream> streams_;
+  std::unordered_map<std::uint32_t, Stream> streams_;  // node-based: pointers stay valid
+  std::uint32_t last_producer_ = 0;
+  Stream* last_stream_ = nullptr;
   VerifyCounts counts_{};
   std::string first_problem_;
 };

@@ -9,6 +9,8 @@
 
 namespace shmq {
 
+constexpr std::uint32_t kPrefetchAhead = 8;  // slots; enough to cover a cache miss
+
 struct Consumer::Impl {
   Impl(const std::string& name, OpenMode mode, const QueueConfig& config,
        const AttachOptions& attach_options)
@@ -73,6 +75,7 @@ struct Consumer::Impl {
     batch.messages_.clear();
     for (std::uint32_t i = 0; i < batch.count_; ++i) {
       const std::uint64_t position = batch.first_ + i;
+      if (i + kPrefetchAhead < batch.count_) ring.prefetch(position + kPrefetchAhead, false);
       auto& slot = ring.slot_header(position);
       // acquire: pairs with the producer's release of the stamp; the payload is complete.
       const std::uint64_t stamp = slot.stamp.load(std::memory_order_acquire);

@@ -19,6 +19,8 @@ void WriteBatch::set_length(std::uint32_t i, std::uint32_t length) const noexcep
   ring_->slot_header(first_ + i).length = std::min(length, ring_->geometry().slot_size);
 }
 
+constexpr std::uint32_t kPrefetchAhead = 8;  // slots; enough to cover a cache miss
+
 struct Producer::Impl {
   Impl(const std::string& name, OpenMode mode, const QueueConfig& config,
        const AttachOptions& attach_options)
@@ -93,6 +95,7 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   batch.first_ = range.first;
   batch.count_ = range.count;
   for (std::uint32_t i = 0; i < range.count; ++i) {
+    if (i + kPrefetchAhead < range.count) self.ring.prefetch(range.first + i + kPrefetchAhead, true);
     auto& slot = self.ring.slot_header(range.first + i);
     slot.length = 0;  // an unfilled slot publishes as an empty message, never as stale bytes
     slot.origin = self.attachment.index();
