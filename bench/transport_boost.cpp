@@ -1,12 +1,10 @@
 // Boost.Interprocess baselines: its message_queue, and the documents' three-semaphore ring
 // written plainly (one interprocess_semaphore wait and post per message, memcpy under the mutex).
 #include <boost/interprocess/ipc/message_queue.hpp>
-#include <boost/interprocess/mapped_region.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
 #include <boost/interprocess/sync/interprocess_semaphore.hpp>
 #include <cstring>
-#include <new>
 
+#include "shared_ring.hpp"
 #include "transports.hpp"
 
 namespace shmq::bench {
@@ -74,9 +72,7 @@ struct NaiveRing {
 
 class NaiveRingEnd final : public Sender, public Receiver {
  public:
-  explicit NaiveRingEnd(const std::string& name)
-      : shm_(bip::open_only, name.c_str(), bip::read_write), region_(shm_, bip::read_write),
-        ring_(*static_cast<NaiveRing*>(region_.get_address())) {}
+  explicit NaiveRingEnd(const std::string& name) : mapping_(name), ring_(mapping_.ring()) {}
   void send(std::span<const std::byte> message) override {
     ring_.room.wait();
     ring_.mutex.wait();
@@ -93,35 +89,16 @@ class NaiveRingEnd final : public Sender, public Receiver {
   }
 
  private:
-  bip::shared_memory_object shm_;
-  bip::mapped_region region_;
+  RingMapping<NaiveRing> mapping_;
   NaiveRing& ring_;
-};
-
-class NaiveRingTransport final : public Transport {
- public:
-  std::string name() const override { return "naive-3-semaphores"; }
-  void create(const Spec& spec) override {
-    name_ = spec.name;
-    bip::shared_memory_object::remove(name_.c_str());
-    bip::shared_memory_object shm(bip::create_only, name_.c_str(), bip::read_write);
-    shm.truncate(static_cast<bip::offset_t>(sizeof(NaiveRing) + spec.capacity * spec.size));
-    bip::mapped_region region(shm, bip::read_write);
-    new (region.get_address()) NaiveRing(spec.capacity, spec.size);
-  }
-  void destroy() override { bip::shared_memory_object::remove(name_.c_str()); }
-  std::unique_ptr<Sender> sender() override { return std::make_unique<NaiveRingEnd>(name_); }
-  std::unique_ptr<Receiver> receiver() override { return std::make_unique<NaiveRingEnd>(name_); }
-
- private:
-  std::string name_;
 };
 
 }  // namespace
 
 void add_boost_transports(std::vector<std::unique_ptr<Transport>>& out) {
   out.push_back(std::make_unique<BoostMqTransport>());
-  out.push_back(std::make_unique<NaiveRingTransport>());
+  out.push_back(std::make_unique<SharedRingTransport<NaiveRing, NaiveRingEnd>>(
+      "naive-3-semaphores", false));
 }
 
 }  // namespace shmq::bench

@@ -4,23 +4,20 @@
 #include <sched.h>
 
 #include <atomic>
-#include <boost/interprocess/mapped_region.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
 #include <cstring>
-#include <new>
 
+#include "shared_ring.hpp"
 #include "transports.hpp"
 
 namespace shmq::bench {
 namespace {
 
-namespace bip = boost::interprocess;
-
 struct Ring {
+  Ring(std::uint32_t capacity_, std::size_t size_) : capacity(capacity_), size(size_) {}
   alignas(64) std::atomic<std::uint64_t> head{0};  // written by the producer only
   alignas(64) std::atomic<std::uint64_t> tail{0};  // written by the consumer only
-  alignas(64) std::uint32_t capacity = 0;
-  std::size_t size = 0;
+  alignas(64) std::uint32_t capacity;
+  std::size_t size;
   std::byte* slot(std::uint64_t position) {
     return reinterpret_cast<std::byte*>(this + 1) + (position % capacity) * size;
   }
@@ -28,9 +25,7 @@ struct Ring {
 
 class RingEnd final : public Sender, public Receiver {
  public:
-  explicit RingEnd(const std::string& name)
-      : shm_(bip::open_only, name.c_str(), bip::read_write), region_(shm_, bip::read_write),
-        ring_(*static_cast<Ring*>(region_.get_address())) {}
+  explicit RingEnd(const std::string& name) : mapping_(name), ring_(mapping_.ring()) {}
   void send(std::span<const std::byte> message) override {
     const std::uint64_t head = ring_.head.load(std::memory_order_relaxed);  // ours alone
     // acquire: the consumer has finished reading the slot we are about to overwrite.
@@ -49,39 +44,14 @@ class RingEnd final : public Sender, public Receiver {
   }
 
  private:
-  bip::shared_memory_object shm_;
-  bip::mapped_region region_;
+  RingMapping<Ring> mapping_;
   Ring& ring_;
-};
-
-class LockFreeTransport final : public Transport {
- public:
-  std::string name() const override { return "lock-free-ring"; }
-  bool supports(const Spec& spec) const override {
-    return spec.producers == 1 && spec.consumers == 1;
-  }
-  void create(const Spec& spec) override {
-    name_ = spec.name;
-    bip::shared_memory_object::remove(name_.c_str());
-    bip::shared_memory_object shm(bip::create_only, name_.c_str(), bip::read_write);
-    shm.truncate(static_cast<bip::offset_t>(sizeof(Ring) + spec.capacity * spec.size));
-    bip::mapped_region region(shm, bip::read_write);
-    auto* ring = new (region.get_address()) Ring;
-    ring->capacity = spec.capacity;
-    ring->size = spec.size;
-  }
-  void destroy() override { bip::shared_memory_object::remove(name_.c_str()); }
-  std::unique_ptr<Sender> sender() override { return std::make_unique<RingEnd>(name_); }
-  std::unique_ptr<Receiver> receiver() override { return std::make_unique<RingEnd>(name_); }
-
- private:
-  std::string name_;
 };
 
 }  // namespace
 
 void add_lock_free_transport(std::vector<std::unique_ptr<Transport>>& out) {
-  out.push_back(std::make_unique<LockFreeTransport>());
+  out.push_back(std::make_unique<SharedRingTransport<Ring, RingEnd>>("lock-free-ring", true));
 }
 
 std::vector<std::unique_ptr<Transport>> all_transports() {
