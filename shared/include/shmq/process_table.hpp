@@ -3,6 +3,7 @@
 // Attaching and detaching happen under the queue mutex, so "at most one producer" checks and the
 // reaping of dead entries cannot race. A process is identified by pid plus start time, so a reused
 // pid is not taken for a live peer; a stopped (SIGSTOP) process is alive, a zombie is dead.
+// Every process of a queue must share one PID namespace (pids are compared as this one sees them).
 #pragma once
 
 #include <cstdint>
