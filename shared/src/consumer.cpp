@@ -40,15 +40,7 @@ struct Consumer::Impl {
 
   // Takes up to `max` messages without blocking; returns their positions (count 0 if none).
   PositionRange try_take(std::uint32_t max) {
-    if (!multi) {
-      const Taken taken = ring.items().try_take(max);  // the take itself: one CAS
-      if (taken.count == 0) return {};
-      const PositionRange range{next, taken.count};
-      next += taken.count;
-      // relaxed: a hint (see Ring::taken()); we are the only consumer.
-      ring.header().consumer.taken.store(next, std::memory_order_relaxed);
-      return range;
-    }
+    if (!multi) return Ring::take_alone(ring.items(), next, ring.header().consumer.taken, max);
     return ring.locked_as_mover(attachment.index(), [&] {
       auto& entry = attachment.entry();
       PositionRange range = ring.take_orphans_locked(attachment.index(), max);

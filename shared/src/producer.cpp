@@ -33,15 +33,7 @@ struct Producer::Impl {
 
   // Claims up to `max` free slots without blocking; returns the positions (count 0 if none).
   PositionRange try_claim(std::uint32_t max) {
-    if (!multi) {
-      const Taken taken = ring.room().try_take(max);  // the claim itself: one CAS
-      if (taken.count == 0) return {};
-      const PositionRange range{next, taken.count};
-      next += taken.count;
-      // relaxed: a hint (see Ring::claimed()); we are the only producer.
-      ring.header().producer.claimed.store(next, std::memory_order_relaxed);
-      return range;
-    }
+    if (!multi) return Ring::take_alone(ring.room(), next, ring.header().producer.claimed, max);
     return ring.locked_as_mover(attachment.index(), [&] {
       auto& entry = attachment.entry();
       const std::uint64_t first = ring.claimed();
@@ -96,9 +88,9 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   batch.count_ = range.count;
   for (std::uint32_t i = 0; i < range.count; ++i) {
     if (i + kPrefetchAhead < range.count) self.ring.prefetch(range.first + i + kPrefetchAhead, true);
-    auto& slot = self.ring.slot_header(range.first + i);
-    slot.length = 0;  // an unfilled slot publishes as an empty message, never as stale bytes
-    slot.origin = self.attachment.index();
+    // An unfilled slot publishes as an empty message, never as stale bytes. (The write also
+    // brings the slot's line to us ahead of the caller's copy.)
+    self.ring.slot_header(range.first + i).length = 0;
   }
   self.ring.note_depth(self.ring.geometry().capacity - self.ring.room().value());
   self.outstanding = batch;

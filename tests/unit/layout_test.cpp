@@ -8,11 +8,11 @@
 using namespace shmq::layout;
 
 TEST_CASE("the layout version matches the mirrored layout", "[unit][layout]") {
-  CHECK(kLayoutVersion == 3);
+  CHECK(kLayoutVersion == 4);
   CHECK(kMagic == 0x3151'4D48'5300'5153ULL);
 }
 
-TEST_CASE("identity fields sit where version 3 put them", "[unit][layout]") {
+TEST_CASE("identity fields sit where version 4 put them", "[unit][layout]") {
   CHECK(offsetof(IdentityFields, magic) == 0);
   CHECK(offsetof(IdentityFields, layout_version) == 8);
   CHECK(offsetof(IdentityFields, header_size) == 12);
@@ -66,7 +66,7 @@ TEST_CASE("cursor and counter fields keep their offsets", "[unit][layout]") {
 TEST_CASE("slots are a 16-byte header then the payload, 16-byte strided", "[unit][layout]") {
   CHECK(offsetof(SlotHeader, stamp) == 0);
   CHECK(offsetof(SlotHeader, length) == 8);
-  CHECK(offsetof(SlotHeader, origin) == 12);
+  CHECK(offsetof(SlotHeader, reserved) == 12);
   CHECK(slot_stride_for(1) == 32);
   CHECK(slot_stride_for(16) == 32);
   CHECK(slot_stride_for(17) == 48);

@@ -16,7 +16,7 @@
 //      448   4096  processes[64]: pid, role, start time,      each process its own entry;
 //                  messages, held range (multi modes)         reapers, once it is dead
 //     4544    ...  capacity x slot (stride = slot_stride):
-//                  [ stamp u64 | length u32 | origin u32 | payload (slot_size bytes) | pad ]
+//                  [ stamp u64 | length u32 | reserved u32 | payload (slot_size bytes) | pad ]
 //
 // Positions are 64-bit sequence numbers that only grow; a slot's index is position % capacity.
 // Cursors satisfy  released <= taken <= published <= claimed <= released + capacity.
@@ -41,7 +41,7 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
-inline constexpr std::uint32_t kLayoutVersion = 3;
+inline constexpr std::uint32_t kLayoutVersion = 4;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kMaxProcesses = 64;
 
@@ -157,7 +157,7 @@ struct Header {
 struct SlotHeader {
   std::atomic<std::uint64_t> stamp;  // (position << 3) | SlotState
   std::uint32_t length;              // payload bytes; untrusted: check against slot_size
-  std::uint32_t origin;              // process-table index of the producer; untrusted
+  std::uint32_t reserved;            // 0; keeps the payload 16-byte aligned
 };
 
 inline constexpr std::size_t kHeaderSize = sizeof(Header);

@@ -82,6 +82,20 @@ class Ring {
   [[nodiscard]] std::uint64_t taken() const noexcept;
   [[nodiscard]] std::uint64_t released() const noexcept;
 
+  // The sole mover of a side (single producer or single consumer): takes up to `max` units of
+  // `semaphore` without blocking and returns their positions, from `next`, which it advances
+  // along with the side's 64-bit `hint`.
+  static PositionRange take_alone(CursorSemaphore& semaphore, std::uint64_t& next,
+                                  std::atomic<std::uint64_t>& hint, std::uint32_t max) noexcept {
+    const Taken taken = semaphore.try_take(max);  // the claim or take itself: one CAS
+    if (taken.count == 0) return {};
+    const PositionRange range{next, taken.count};
+    next += taken.count;
+    // relaxed: a hint (see claimed() and taken()); we are its only writer.
+    hint.store(next, std::memory_order_relaxed);
+    return range;
+  }
+
   // Runs `body` holding the mutex; first repairs what a holder that died left behind.
   template <class Body>
   decltype(auto) locked(Body&& body) {
