@@ -126,8 +126,13 @@ void handle(const Consumer& consumer, const Settings& settings, Sinks& sinks,
   if (settings.common.verbose) log_message(consumer, message);
 }
 
-bool finish_on(Status status, Progress& progress) {
+bool finish_on(Status status, const Settings& settings, Progress& progress) {
   switch (status) {
+    case Status::lost:
+      report_lost("consumer", settings.common.name);
+      progress.exit_code = kExitBadQueue;
+      progress.outcome = "queue lost";
+      return true;
     case Status::closed:
       return true;
     case Status::timeout:
@@ -143,13 +148,12 @@ bool finish_on(Status status, Progress& progress) {
   }
 }
 
-
 void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progress& progress) {
   ReadBatch batch;
   const std::uint32_t batch_size = settings.delay.count() ? 1 : settings.batch;
   for (;;) {
     const Status status = consumer.take(batch, batch_size, settings.common.deadline());
-    if (finish_on(status, progress)) return;
+    if (finish_on(status, settings, progress)) return;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       handle(consumer, settings, sinks, batch[i]);
       progress.bytes += batch[i].size();
@@ -169,7 +173,7 @@ void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progres
       return;
     }
     if (stop_requested()) {
-      finish_on(Status::cancelled, progress);
+      finish_on(Status::cancelled, settings, progress);
       return;
     }
     if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);

@@ -86,12 +86,22 @@ Settings read_settings(const po::variables_map& values) {
   return settings;
 }
 
+void stop_on_loss(const Settings& settings, Progress& progress) {
+  report_lost("producer", settings.common.name);
+  progress.exit_code = kExitBadQueue;
+  progress.outcome = "queue lost";
+}
+
 // Claims up to `wanted` slots, waiting at most --timeout; turns a failure into an exit code.
 bool claim_or_stop(Producer& producer, WriteBatch& batch, std::uint64_t wanted,
                    const Settings& settings, Progress& progress) {
   const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, settings.batch));
   const Status status = producer.claim(batch, n, settings.common.deadline());
   if (status == Status::ok) return true;
+  if (status == Status::lost) {
+    stop_on_loss(settings, progress);
+    return false;
+  }
   progress.exit_code = status == Status::timeout ? kExitTimeout : kExitInterrupted;
   progress.outcome = status == Status::timeout ? "timeout" : "interrupted";
   return false;
@@ -204,6 +214,7 @@ void send_demo(Producer& producer, const Settings& settings, Progress& progress)
 
 void wait_for_consumers(Producer& producer, const Settings& settings, Progress& progress) {
   const Status status = producer.join(settings.common.deadline());
+  if (status == Status::lost && progress.exit_code == kExitOk) stop_on_loss(settings, progress);
   if (status == Status::timeout && progress.exit_code == kExitOk) {
     progress.exit_code = kExitTimeout;
     progress.outcome = "timeout waiting for consumers";

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what shmq needs from Debian's packages, then configures and builds it (Release).
 #   scripts/setup.sh [BUILD_DIR] [extra cmake arguments...]
-# Used by demo.sh and test.sh; safe to run again. SHMQ_SKIP_INSTALL=1 skips the packages.
+# Used by demo.sh, test.sh and fuzz.sh; safe to run again. SHMQ_SKIP_INSTALL=1 skips the packages.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,6 +9,9 @@ BUILD=${1:-$ROOT/build}
 shift || true
 
 PACKAGES=(cmake make g++ libboost-dev libboost-program-options-dev catch2 python3 util-linux)
+# Callers that need more (the fuzzers need clang) name them in SHMQ_EXTRA_PACKAGES.
+read -r -a EXTRA <<< "${SHMQ_EXTRA_PACKAGES:-}"
+PACKAGES+=("${EXTRA[@]}")
 
 install_packages() {
   local sudo=()

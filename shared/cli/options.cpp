@@ -47,6 +47,25 @@ std::uint32_t to_u32(std::uint64_t value, const char* option, std::uint64_t max)
   return static_cast<std::uint32_t>(value);
 }
 
+unsigned parse_mode(const std::string& text) {
+  const auto bad = [&](const char* why) { return UsageError("--mode '" + text + "': " + why); };
+  if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos) {
+    throw bad("expected octal permission bits such as 0600 or 0660");
+  }
+  const auto mode = static_cast<unsigned>(std::stoul(text, nullptr, 8));
+  if ((mode & ~0666U) != 0) throw bad("only read and write bits (at most 0666) are allowed");
+  if ((mode & 0600U) != 0600U) throw bad("the owner needs read and write (0600)");
+  return mode;
+}
+
+std::uint32_t parse_uid(const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
+      text.size() > 10 || std::stoull(text) > UINT32_MAX - 1) {
+    throw UsageError("--allow-owner '" + text + "': expected a numeric uid");
+  }
+  return static_cast<std::uint32_t>(std::stoull(text));
+}
+
 std::optional<bool> parse_multiplicity(const po::variables_map& values, const char* option) {
   if (!values.count(option)) return std::nullopt;
   const auto& text = values[option].as<std::string>();
@@ -114,6 +133,11 @@ void add_common_options(po::options_description& description) {
        "single|multi: how many producers may attach (when creating; default single)")
       ("consumers", po::value<std::string>(),
        "single|multi: how many consumers may attach (when creating; default single)")
+      ("mode", po::value<std::string>(),
+       "permission bits of a queue we create, in octal, and the most an existing queue may grant "
+       "(default 0600; 0660 shares it with the group)")
+      ("allow-owner", po::value<std::string>(),
+       "also accept a queue created by this uid (default: only our own)")
       ("timeout", po::value<std::string>(),
        "give up after this many seconds of waiting for the queue or a peer (exit 4)")
       ("wait", po::value<std::string>()->default_value("block"),
@@ -136,6 +160,10 @@ CommonOptions read_common_options(const po::variables_map& values) {
   if (values.count("slot-size")) {
     options.config.slot_size = to_u32(
         parse_size(values["slot-size"].as<std::string>(), "slot-size"), "slot-size", 64U << 20);
+  }
+  if (values.count("mode")) options.config.permissions = parse_mode(values["mode"].as<std::string>());
+  if (values.count("allow-owner")) {
+    options.config.allowed_owner = parse_uid(values["allow-owner"].as<std::string>());
   }
   options.config.multi_producer = parse_multiplicity(values, "producers");
   options.config.multi_consumer = parse_multiplicity(values, "consumers");
@@ -206,6 +234,11 @@ void report_repairs(const char* program, const CommonOptions& options, std::uint
     std::cerr << program << ": queue '" << options.name << "': repaired what " << reaped
               << " dead process(es) left (unfinished messages are delivered again)\n";
   }
+}
+
+void report_lost(const char* program, const std::string& name) {
+  std::cerr << program << ": queue '" << name
+            << "' was truncated by another process while in use; stopping\n";
 }
 
 int remove_queue(const char* program, const CommonOptions& options) {

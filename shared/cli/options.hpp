@@ -41,8 +41,8 @@ struct CommonOptions {
   [[nodiscard]] Clock::time_point deadline() const;
 };
 
-// Adds --name, --capacity, --slot-size, --producers, --consumers, --mode, --timeout, --wait,
-// --quiet, --verbose, --json, --remove, --help, --version.
+// Adds --name, --capacity, --slot-size, --producers, --consumers, --mode, --allow-owner,
+// --timeout, --wait, --quiet, --verbose, --json, --remove, --help, --version.
 void add_common_options(boost::program_options::options_description& description);
 // Reads them back, validated. Throws UsageError.
 CommonOptions read_common_options(const boost::program_options::variables_map& values);
@@ -58,6 +58,9 @@ int run_guarded(const char* program, const std::function<int()>& body);
 // Tells the operator, on stderr, about repairs made while attaching (unless quiet).
 void report_repairs(const char* program, const CommonOptions& options, std::uint32_t reaped,
                     bool replaced_abandoned);
+
+// Prints the one line for Status::lost: another process truncated the queue's file under us.
+void report_lost(const char* program, const std::string& name);
 
 // Removes the queue named in `options` (for --remove) and reports what happened.
 int remove_queue(const char* program, const CommonOptions& options);

@@ -3,9 +3,10 @@
 #include <algorithm>
 
 #include "shmq/failpoint.hpp"
-#include "wait_for_units.hpp"
 #include "shmq/process_table.hpp"
 #include "shmq/ring.hpp"
+#include "shmq/slot_verdict.hpp"
+#include "wait_for_units.hpp"
 
 namespace shmq {
 
@@ -71,16 +72,14 @@ struct Consumer::Impl {
       auto& slot = ring.slot_header(position);
       // acquire: pairs with the producer's release of the stamp; the payload is complete.
       const std::uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
-      if (stamp == layout::stamp(position, layout::kSlotSkipped)) {  // its producer died
-        ++batch.skipped_;
-        continue;
-      }
       const std::uint32_t length = slot.length;
-      if (stamp != layout::stamp(position, layout::kSlotPublished) || length > slot_size) {
-        ++batch.corrupt_;
-        continue;
+      switch (judge_slot(stamp, length, position, slot_size)) {
+        case SlotVerdict::message:
+          batch.messages_.emplace_back(ring.payload(position), length);
+          break;
+        case SlotVerdict::skipped: ++batch.skipped_; break;
+        case SlotVerdict::corrupt: ++batch.corrupt_; break;
       }
-      batch.messages_.emplace_back(ring.payload(position), length);
     }
   }
 
@@ -122,6 +121,10 @@ Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point unt
   batch.count_ = range.count;
   batch.messages_.reserve(range.count);
   self.fill(batch);
+  if (self.ring.lost()) {  // what fill() read may be zeros: hand out nothing
+    batch.reset();
+    return Status::lost;
+  }
   self.held = &batch;
   return batch.corrupt_ != 0 ? Status::corrupt : Status::ok;
 }
@@ -158,7 +161,7 @@ Status Consumer::get_until(std::vector<std::byte>& out, Clock::time_point until)
   Impl& self = *impl_;
   for (;;) {
     const Status status = take(self.single, 1, until);
-    if (status != Status::ok && status != Status::corrupt) return status;
+    if (status != Status::ok && status != Status::corrupt) return status;  // lost, too
     const bool got_message = !self.single.empty();
     if (got_message) out.assign(self.single[0].begin(), self.single[0].end());
     release(self.single);

@@ -30,6 +30,7 @@ std::string_view to_string(Status status) noexcept {
     case Status::too_big: return "too big";
     case Status::cancelled: return "cancelled";
     case Status::corrupt: return "corrupt";
+    case Status::lost: return "lost";
   }
   return "unknown";
 }

@@ -1,5 +1,6 @@
 #include "shmq/header_validation.hpp"
 
+#include <cstdio>
 #include <string>
 
 #include "shmq/errors.hpp"
@@ -12,6 +13,12 @@ std::string quoted(const char* name) { return std::string("queue '") + name + "'
 [[noreturn]] void corrupt(const char* name, const std::string& what) {
   throw Error(ErrorCode::corrupt,
               quoted(name) + " is corrupt: " + what + " (remove it with --remove and recreate)");
+}
+
+std::string octal(std::uint32_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", mode & 07777U);
+  return text;
 }
 
 std::string mismatch(const char* field, std::uint64_t wanted, std::uint64_t actual) {
@@ -100,6 +107,25 @@ Geometry validate_identity(const layout::IdentityFields& fields, std::uint64_t a
   }
   return Geometry{fields.capacity, fields.slot_size, (fields.flags & layout::kMultiProducer) != 0,
                   (fields.flags & layout::kMultiConsumer) != 0};
+}
+
+void check_file_facts(const FileFacts& facts, const QueueConfig& config, std::uint32_t self,
+                      const char* name) {
+  if (!facts.regular) {
+    throw Error(ErrorCode::incompatible, quoted(name) + " is not a regular file; refusing it");
+  }
+  if (facts.owner != self && facts.owner != config.allowed_owner.value_or(self)) {
+    throw Error(ErrorCode::permission_denied,
+                quoted(name) + " belongs to uid " + std::to_string(facts.owner) +
+                    ", not to us; refusing a queue another user created (see --allow-owner)");
+  }
+  const std::uint32_t extra = facts.mode & ~config.permissions;
+  if (extra != 0) {
+    throw Error(ErrorCode::permission_denied,
+                quoted(name) + " has mode " + octal(facts.mode) + ", which grants more than the " +
+                    octal(config.permissions) + " asked for; pass --mode " + octal(facts.mode) +
+                    " if that is intended");
+  }
 }
 
 void check_requested_geometry(const QueueConfig& wanted, const Geometry& actual, const char* name) {

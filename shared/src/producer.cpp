@@ -92,6 +92,12 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
     // brings the slot's line to us ahead of the caller's copy.)
     self.ring.slot_header(range.first + i).length = 0;
   }
+  // The units or the slots may have been zeros: hand out nothing. (Messages published before
+  // the loss were in the file the readers had.)
+  if (self.ring.lost()) {
+    batch = WriteBatch{};
+    return Status::lost;
+  }
   self.ring.note_depth(self.ring.geometry().capacity - self.ring.room().value());
   self.outstanding = batch;
   return Status::ok;
@@ -133,7 +139,7 @@ Status Producer::put_until(std::span<const std::byte> message, Clock::time_point
   if (!message.empty()) std::memcpy(self.single.buffer(0).data(), message.data(), message.size());
   self.single.set_length(0, static_cast<std::uint32_t>(message.size()));
   publish(self.single);
-  return Status::ok;
+  return self.ring.lost() ? Status::lost : Status::ok;
 }
 
 Status Producer::put(std::span<const std::byte> message) {
@@ -159,6 +165,7 @@ Status Producer::join(Clock::time_point until) {
     if (self.options.stop != nullptr && self.options.stop->load(std::memory_order_relaxed)) {
       return Status::cancelled;
     }
+    if (self.ring.lost()) return Status::lost;
     if (Clock::now() >= until) return Status::timeout;
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::microseconds(2000));

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <boost/interprocess/mapped_region.hpp>
+#include <cerrno>
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <cstring>
 #include <new>
@@ -14,6 +15,7 @@
 #include "shmq/header_validation.hpp"
 #include "shmq/names.hpp"
 #include "shmq/robust_mutex.hpp"
+#include "truncation_guard.hpp"
 
 namespace shmq {
 namespace bip = boost::interprocess;
@@ -21,6 +23,13 @@ namespace bip = boost::interprocess;
 struct Segment::Mapping {
   bip::shared_memory_object shm;
   bip::mapped_region region;
+  detail::TruncationWatch watch;  // declared last: stops watching before the region unmaps
+
+  // Maps the first `size` bytes and watches them for truncation by another process.
+  void map(bip::mode_t mode, std::size_t size) {
+    region = bip::mapped_region(shm, mode, 0, size);
+    watch.watch(region.get_address(), region.get_size());
+  }
 };
 
 namespace {
@@ -30,6 +39,10 @@ std::string quoted(const std::string& name) { return "queue '" + name + "'"; }
 [[noreturn]] void rethrow_boost(const bip::interprocess_exception& e, const std::string& name,
                                 const char* doing) {
   const int err = e.get_native_error();
+  if (err == ELOOP) {  // shm_open() never follows a link planted in /dev/shm
+    throw Error(ErrorCode::incompatible,
+                quoted(name) + " is a symbolic link, not a queue; refusing it", err);
+  }
   switch (e.get_error_code()) {
     case bip::already_exists_error:
       throw Error(ErrorCode::already_exists, quoted(name) + " already exists", err);
@@ -89,7 +102,7 @@ std::unique_ptr<Segment::Mapping> create(const std::string& name, const QueueCon
   try {
     const auto size = layout::segment_size_for(geometry.capacity, geometry.slot_size);
     mapping->shm.truncate(static_cast<bip::offset_t>(size));
-    mapping->region = bip::mapped_region(mapping->shm, bip::read_write, 0, size);
+    mapping->map(bip::read_write, size);
     initialise_header(mapping->region.get_address(), geometry);
   } catch (const bip::interprocess_exception& e) {
     bip::shared_memory_object::remove(name.c_str());  // never leave a half-made queue behind
@@ -111,11 +124,9 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name,
   }
   struct stat st {};
   file_size(mapping->shm, name, &st);
-  if (st.st_uid != geteuid()) {
-    throw Error(ErrorCode::permission_denied,
-                quoted(name) + " belongs to uid " + std::to_string(st.st_uid) +
-                    ", not to us; refusing to use a queue another user created");
-  }
+  check_file_facts(FileFacts{S_ISREG(st.st_mode), static_cast<std::uint32_t>(st.st_uid),
+                             static_cast<std::uint32_t>(st.st_mode & 07777)},
+                   config, static_cast<std::uint32_t>(geteuid()), name.c_str());
   // A creator sizes the file right after creating it; give it the same grace as for `ready`.
   std::uint64_t size = 0;
   wait_for(config.ready_timeout, [&] {
@@ -134,7 +145,7 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name,
     throw Error(ErrorCode::corrupt, quoted(name) + " is larger than any queue can be");
   }
   try {
-    mapping->region = bip::mapped_region(mapping->shm, bip::read_write, 0, size);
+    mapping->map(bip::read_write, size);
   } catch (const bip::interprocess_exception& e) {
     rethrow_boost(e, name, "mapping");
   }
@@ -166,10 +177,11 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name,
 // valid, and the next opener creates a fresh queue.)
 void remove_if_still_unready(const std::string& name) {
   try {
-    bip::shared_memory_object shm(bip::open_only, name.c_str(), bip::read_only);
-    if (file_size(shm, name) >= sizeof(layout::Identity)) {
-      bip::mapped_region region(shm, bip::read_only, 0, sizeof(layout::Identity));
-      const auto* identity = static_cast<const layout::Identity*>(region.get_address());
+    Segment::Mapping mapping;
+    mapping.shm = bip::shared_memory_object(bip::open_only, name.c_str(), bip::read_only);
+    if (file_size(mapping.shm, name) >= sizeof(layout::Identity)) {
+      mapping.map(bip::read_only, sizeof(layout::Identity));
+      const auto* identity = static_cast<const layout::Identity*>(mapping.region.get_address());
       // acquire: as in open_existing().
       if (identity->ready.load(std::memory_order_acquire) == layout::kReadyMagic) return;
     }
@@ -184,9 +196,13 @@ void remove_if_still_unready(const std::string& name) {
 Segment::Segment(std::unique_ptr<Mapping> mapping, std::string name, bool created)
     : mapping_(std::move(mapping)), name_(std::move(name)), created_(created) {
   header_ = static_cast<layout::Header*>(mapping_->region.get_address());
+  lost_ = mapping_->watch.lost_flag();
   // Read the identity once, then validate the copy against the file's real size.
   layout::IdentityFields fields;
   std::memcpy(&fields, &header_->identity.fields, sizeof fields);
+  if (lost()) {
+    throw Error(ErrorCode::corrupt, quoted(name_) + " was truncated while it was being opened");
+  }
   geometry_ = validate_identity(fields, file_size(mapping_->shm, name_), name_.c_str());
   if (mapping_->region.get_size() != fields.segment_size) {
     throw Error(ErrorCode::corrupt, quoted(name_) + " changed size while it was being opened");
@@ -201,6 +217,10 @@ Segment::~Segment() = default;
 
 Segment Segment::open(const std::string& name, OpenMode mode, const QueueConfig& config) {
   validate_name(name);
+  if ((config.permissions & ~0666U) != 0 || (config.permissions & 0600U) != 0600U) {
+    throw Error(ErrorCode::invalid_argument,
+                "permissions must give the owner read and write and nothing beyond 0666");
+  }
   if (mode != OpenMode::open_only) {
     const Geometry geometry = config.geometry_to_create();
     check_creation_geometry(geometry);

@@ -13,12 +13,10 @@ namespace shmq::detail {
 // wedged by a dead process recovers within this interval (plus a slice).
 inline constexpr auto kReapInterval = std::chrono::milliseconds(100);
 
-// Repeats `attempt()` (true once it took units) until it succeeds, sleeping on `semaphore` in
-// slices; between slices it notices a stop request, the deadline, `ended()` (end of stream) and
-// dead peers. Returns ok, timeout, cancelled or closed.
+// The loop of wait_for_units(), which also vouches that a failure was not the segment's loss.
 template <class Attempt, class Ended>
-Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point until,
-                      const AttachOptions& options, Attempt attempt, Ended ended) {
+Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::time_point until,
+                                const AttachOptions& options, Attempt attempt, Ended ended) {
   if (attempt()) return Status::ok;
   auto next_reap = Clock::now() + kReapInterval;
   for (;;) {
@@ -28,6 +26,7 @@ Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point 
     // A wake-up without units may still mean work (orphans to take again): always try.
     semaphore.wait_available(std::min(until, now + kWaitSlice), options.wait);
     if (attempt()) return Status::ok;
+    if (ring.lost()) return Status::lost;  // zeros would wait for ever, or look like an end
     // relaxed: the flag carries no data; a late sighting costs one more slice.
     if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) {
       return Status::cancelled;
@@ -43,6 +42,17 @@ Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point 
       if (attempt()) return Status::ok;
     }
   }
+}
+
+// Repeats `attempt()` (true once it took units) until it succeeds, sleeping on `semaphore` in
+// slices; between slices it notices a stop request, the deadline, `ended()` (end of stream),
+// dead peers, and a segment truncated under us. Returns ok, timeout, cancelled, closed or lost.
+template <class Attempt, class Ended>
+Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point until,
+                      const AttachOptions& options, Attempt attempt, Ended ended) {
+  const Status status = wait_for_units_unchecked(ring, semaphore, until, options, attempt, ended);
+  // An end of stream or a timeout seen in zeros is the loss, whenever it happened.
+  return status != Status::ok && ring.lost() ? Status::lost : status;
 }
 
 }  // namespace shmq::detail

@@ -2,11 +2,20 @@
 # a line larger than a slot is refused with exit code 6 after every earlier line was delivered.
 source "$(dirname "$0")/lib.sh"
 
-expect_refusal() {  # name, what
-  local out code=0
-  out=$(timeout -k 5 "$LIMIT" "$CONSUMER" --name "$1" --timeout 1 --quiet 2>&1 >/dev/null) || code=$?
-  [[ $code == 3 ]] || fail "$2: exit $code, expected 3 ($out)"
-  [[ $(wc -l <<< "$out") == 1 ]] || fail "$2: expected one line of error, got: $out"
+# Both programs refuse the file with exit 3 and one line naming `expected`, and leave it as it was.
+expect_refusal() {  # name, what, expected text
+  local out code before
+  before=$(stat -c '%s %a %u' "/dev/shm/$1"; sha256sum < "/dev/shm/$1")
+  for program in "$CONSUMER" "$PRODUCER"; do
+    code=0
+    out=$(timeout -k 5 "$LIMIT" "$program" --name "$1" --timeout 1 --quiet 2>&1 >/dev/null \
+          < /dev/null) || code=$?
+    [[ $code == 3 ]] || fail "$2: $(basename "$program") exit $code, expected 3 ($out)"
+    [[ $(wc -l <<< "$out") == 1 ]] || fail "$2: expected one line of error, got: $out"
+    [[ $out == *"$3"* ]] || fail "$2: expected '$3' in: $out"
+  done
+  [[ $(stat -c '%s %a %u' "/dev/shm/$1"; sha256sum < "/dev/shm/$1") == "$before" ]] ||
+    fail "$2: the refused file was changed"
   echo "$2: $out"
 }
 
@@ -18,28 +27,53 @@ make_queue() {
 
 make_queue magic
 printf 'XXXXXXXX' | dd of="/dev/shm/$q" bs=1 seek=0 conv=notrunc status=none
-expect_refusal "$q" "bad magic"
+expect_refusal "$q" "bad magic" "not an shmq queue"
 
 make_queue version
 printf '\x63' | dd of="/dev/shm/$q" bs=1 seek=8 conv=notrunc status=none
-expect_refusal "$q" "other layout version"
+expect_refusal "$q" "other layout version" "layout version 99"
 
 make_queue capacity
 printf '\x09' | dd of="/dev/shm/$q" bs=1 seek=16 conv=notrunc status=none
-expect_refusal "$q" "capacity changed"
+expect_refusal "$q" "capacity changed" "is corrupt"
 
 make_queue truncated
 truncate -s -64 "/dev/shm/$q"
-expect_refusal "$q" "truncated"
+expect_refusal "$q" "truncated" "truncated"
+
+make_queue oversized
+truncate -s +4096 "/dev/shm/$q"
+expect_refusal "$q" "oversized" "oversized"
 
 make_queue tiny
 truncate -s 100 "/dev/shm/$q"
-expect_refusal "$q" "smaller than a header"
+expect_refusal "$q" "smaller than a header" "too small"
 
 new_queue foreign; q=$Q
 head -c 100000 /dev/urandom > "/dev/shm/$q"
-expect_refusal "$q" "foreign file"
+chmod 600 "/dev/shm/$q"
+expect_refusal "$q" "squatted by another program" "not an shmq queue"
 
+make_queue world
+chmod 666 "/dev/shm/$q"
+expect_refusal "$q" "world-writable" "has mode 0666"
+out=$("$CONSUMER" --name "$q" --mode 0666 --timeout 5 --quiet --output /dev/null 2>&1) ||
+  fail "--mode 0666 should accept the widened queue: $out"
+
+make_queue other-user
+if chown 65534 "/dev/shm/$q" 2>/dev/null; then
+  expect_refusal "$q" "another user's queue" "belongs to uid 65534"
+  "$CONSUMER" --name "$q" --allow-owner 65534 --timeout 5 --quiet --output /dev/null ||
+    fail "--allow-owner 65534 should accept the queue"
+else
+  echo "another user's queue: skipped (chown needs root)"
+fi
+
+new_queue symlink; q=$Q
+echo "not yours" > "$WORK/target"
+ln -s "$WORK/target" "/dev/shm/$q"
+expect_refusal "$q" "symbolic link" "$q"
+[[ $(cat "$WORK/target") == "not yours" ]] || fail "the symlink's target was changed"
 new_queue mismatch; q=$Q
 "$PRODUCER" --name "$q" --capacity 8 --count 1 --size 16 --quiet --timeout 1 || true
 code=0
@@ -58,4 +92,18 @@ grep -q "line 3 is 100 bytes, larger than the queue's slot size of 64" "$WORK/er
   fail "too-long message: $(cat "$WORK/err")"
 timeout -k 5 "$LIMIT" "$CONSUMER" --name "$q" --quiet > "$WORK/out"
 printf 'one\ntwo\n' | cmp - "$WORK/out" || fail "lines before the long one were not delivered"
+echo "a queue truncated while in use: both programs stop with exit 3, no SIGBUS"
+new_queue cut; q=$Q
+start "$CONSUMER" --name "$q" --capacity 64 --slot-size 4K --output /dev/null --quiet
+consumer=$!
+wait_for_queue "$q"
+start "$PRODUCER" --name "$q" --count 1M --size 1K --delay 0.001 --progress "$WORK/cut.progress" \
+  --quiet 2> "$WORK/cut.producer"
+producer=$!
+for _ in $(seq 1000); do [[ -s $WORK/cut.progress ]] && break; sleep 0.01; done
+truncate -s 4096 "/dev/shm/$q"  # the header's first page stays; the rest is cut away
+expect_exit "$consumer" 3 "consumer of a truncated queue"
+expect_exit "$producer" 3 "producer of a truncated queue"
+grep -q "was truncated by another process" "$WORK/cut.producer" ||
+  fail "producer message: $(cat "$WORK/cut.producer")"
 echo "PASS"

@@ -36,6 +36,14 @@ expect_usage "$PRODUCER" --name "../etc/passwd"
 expect_usage "$PRODUCER" --name ""
 expect_usage "$PRODUCER" --name "a/b"
 expect_usage "$PRODUCER" --name "$(printf 'x%.0s' {1..201})"
+expect_usage "$PRODUCER" --name "$q" --mode 0777
+expect_usage "$PRODUCER" --name "$q" --mode 0066
+expect_usage "$PRODUCER" --name "$q" --mode 4600
+expect_usage "$PRODUCER" --name "$q" --mode rw
+expect_usage "$PRODUCER" --name "$q" --mode 0689
+expect_usage "$CONSUMER" --name "$q" --allow-owner -1
+expect_usage "$CONSUMER" --name "$q" --allow-owner root
+expect_usage "$CONSUMER" --name "$q" --allow-owner 99999999999
 expect_usage "$CONSUMER" --name "$q" --verify --verify-order
 expect_usage "$CONSUMER" --name "$q" --expect-producers 0
 expect_usage "$CONSUMER" --name "$q" --delay -1

@@ -104,3 +104,31 @@ TEST_CASE("creation parameters out of range are invalid arguments", "[unit][vali
                   Error);
   CHECK_NOTHROW(check_creation_geometry({1, 1, false, false}));
 }
+
+TEST_CASE("only our own regular files, granting no more than asked, are trusted",
+          "[unit][validation]") {
+  const auto code_for = [](const FileFacts& facts, const QueueConfig& config) {
+    try {
+      check_file_facts(facts, config, 1000, "q");
+    } catch (const Error& e) {
+      return e.code();
+    }
+    return ErrorCode::system;  // stands for "accepted"
+  };
+  const QueueConfig ours;
+  CHECK(code_for({true, 1000, 0600}, ours) == ErrorCode::system);
+  CHECK(code_for({true, 1000, 0400}, ours) == ErrorCode::system);  // narrower is fine
+  CHECK(code_for({false, 1000, 0600}, ours) == ErrorCode::incompatible);
+  CHECK(code_for({true, 0, 0600}, ours) == ErrorCode::permission_denied);
+  CHECK(code_for({true, 1000, 0666}, ours) == ErrorCode::permission_denied);
+  CHECK(code_for({true, 1000, 0640}, ours) == ErrorCode::permission_denied);
+  CHECK(code_for({true, 1000, 04600}, ours) == ErrorCode::permission_denied);
+
+  QueueConfig shared;
+  shared.permissions = 0660;
+  shared.allowed_owner = 0;
+  CHECK(code_for({true, 1000, 0640}, shared) == ErrorCode::system);
+  CHECK(code_for({true, 0, 0660}, shared) == ErrorCode::system);
+  CHECK(code_for({true, 2000, 0660}, shared) == ErrorCode::permission_denied);
+  CHECK(code_for({true, 0, 0662}, shared) == ErrorCode::permission_denied);
+}

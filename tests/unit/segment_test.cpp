@@ -39,9 +39,13 @@ std::vector<char> read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
+// Writes `bytes` as a file of mode 0600, as our own creator would have left it.
 void write_file(const std::string& path, const std::vector<char>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  chmod(path.c_str(), 0600);
 }
 
 // Makes a queue, then lets `damage` edit the bytes of its file.
@@ -73,6 +77,35 @@ TEST_CASE("a created segment is private to its owner", "[unit][segment]") {
   REQUIRE(stat(queue.path().c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(st.st_uid == geteuid());
+}
+
+TEST_CASE("a wider mode is created on request, and refused unless requested", "[unit][segment]") {
+  TestQueue queue("wide");
+  QueueConfig group = small();
+  group.permissions = 0660;
+  const mode_t old_umask = umask(077);  // the creator's umask must not narrow the mode asked for
+  { Segment::open(queue.name(), OpenMode::create_only, group); }
+  umask(old_umask);
+  struct stat st {};
+  REQUIRE(stat(queue.path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0660);
+  CHECK(open_error(queue.name(), OpenMode::open_only) == ErrorCode::permission_denied);
+  CHECK_NOTHROW(Segment::open(queue.name(), OpenMode::open_only, group));
+  chmod(queue.path().c_str(), 0666);  // someone widened it to the world afterwards
+  CHECK(open_error(queue.name(), OpenMode::open_only, group) == ErrorCode::permission_denied);
+}
+
+TEST_CASE("permissions beyond read and write, or without the owner's, are refused",
+          "[unit][segment]") {
+  TestQueue queue("badmode");
+  for (unsigned mode : {0644U | 04000U, 0700U, 0466U, 0066U}) {
+    QueueConfig config = small();
+    config.permissions = mode;
+    INFO("mode " << std::oct << mode);
+    CHECK(open_error(queue.name(), OpenMode::open_or_create, config) ==
+          ErrorCode::invalid_argument);
+  }
+  CHECK(access(queue.path().c_str(), F_OK) != 0);
 }
 
 TEST_CASE("create_only on an existing queue and open_only on a missing one fail",

@@ -53,6 +53,8 @@ class Consumer {
   Consumer(Consumer&&) noexcept;
   Consumer& operator=(Consumer&&) noexcept;
 
+  // Every call that touches the ring may also return lost: another process truncated the
+  // segment under us (see Segment::lost()), and the handle can do nothing more but close.
   // Blocks until a message arrives; copies it into `out` and releases its slot.
   // ok | closed | cancelled | corrupt.
   [[nodiscard]] Status get(std::vector<std::byte>& out);

@@ -27,7 +27,11 @@ struct QueueConfig {
   std::optional<std::uint32_t> slot_size;
   std::optional<bool> multi_producer;
   std::optional<bool> multi_consumer;
-  unsigned permissions = 0600;  // mode bits of a segment we create
+  // Mode bits of a segment we create, and the most an existing one may grant: opening a queue
+  // whose file grants more (say, group or world access) is refused.
+  unsigned permissions = 0600;
+  // A uid besides our own whose queues we accept (a service account that creates them).
+  std::optional<std::uint32_t> allowed_owner;
   // How long an opener waits for a creator that is still initialising the segment.
   std::chrono::milliseconds ready_timeout{2000};
 

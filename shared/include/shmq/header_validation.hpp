@@ -15,6 +15,19 @@ namespace shmq {
 [[nodiscard]] Geometry validate_identity(const layout::IdentityFields& fields,
                                          std::uint64_t actual_size, const char* queue_name);
 
+// What fstat() says about a segment's file, before anything in it is read.
+struct FileFacts {
+  bool regular = false;
+  std::uint32_t owner = 0;  // uid
+  std::uint32_t mode = 0;   // permission bits (st_mode & 07777)
+};
+
+// Checks that a file may be trusted as our queue: a regular file, owned by `self` or by the
+// owner the config explicitly allows, and granting no permission bit beyond config.permissions.
+// Throws permission_denied (or incompatible for a non-file) otherwise.
+void check_file_facts(const FileFacts& facts, const QueueConfig& config, std::uint32_t self,
+                      const char* queue_name);
+
 // Checks that explicitly requested values match an existing queue; throws geometry_mismatch.
 void check_requested_geometry(const QueueConfig& wanted, const Geometry& actual,
                               const char* queue_name);

@@ -40,6 +40,8 @@ class Producer {
   Producer(Producer&&) noexcept;
   Producer& operator=(Producer&&) noexcept;
 
+  // Every call that touches the ring may also return lost: another process truncated the
+  // segment under us (see Segment::lost()), and the handle can do nothing more but close.
   // Blocks while the ring is full. ok | too_big | cancelled.
   [[nodiscard]] Status put(std::span<const std::byte> message);
   // Never blocks. ok | full | too_big.

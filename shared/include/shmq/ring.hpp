@@ -42,6 +42,7 @@ class Ring {
 
   [[nodiscard]] layout::Header& header() const noexcept { return header_; }
   [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
+  [[nodiscard]] bool lost() const noexcept { return segment_.lost(); }
   [[nodiscard]] CursorSemaphore& room() noexcept { return room_; }
   [[nodiscard]] CursorSemaphore& items() noexcept { return items_; }
   [[nodiscard]] layout::ProcessEntry& entry(std::uint32_t index) const noexcept {

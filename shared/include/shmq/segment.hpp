@@ -6,6 +6,7 @@
 // later re-reads sizes from shared memory.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -34,6 +35,12 @@ class Segment {
   // replaced it with a new one.
   [[nodiscard]] bool replaced_abandoned() const noexcept { return replaced_abandoned_; }
   [[nodiscard]] std::size_t slot_stride() const noexcept { return slot_stride_; }
+  // Whether another process truncated the file under us. The mapping then reads as zeros (see
+  // truncation_guard.hpp) and nothing read from it may be trusted; handles report Status::lost.
+  [[nodiscard]] bool lost() const noexcept {
+    // relaxed: the flag orders nothing; it only stops us from trusting the zeros.
+    return lost_->load(std::memory_order_relaxed);
+  }
   // Start of slot `index`; index must be < capacity (callers mask positions first).
   [[nodiscard]] std::byte* slot(std::uint64_t index) const noexcept {
     return slots_ + index * slot_stride_;
@@ -50,6 +57,7 @@ class Segment {
   bool replaced_abandoned_ = false;
   layout::Header* header_ = nullptr;
   std::byte* slots_ = nullptr;
+  const std::atomic<bool>* lost_ = nullptr;
   std::size_t slot_stride_ = 0;
   Geometry geometry_{};
 };

@@ -1,0 +1,90 @@
+// Writes the fuzzers' seed corpus: valid inputs the fuzzers then mutate.
+//   shmq-fuzz-seeds DIR   creates DIR/header/* and DIR/slots/*
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "shmq/header_validation.hpp"
+#include "shmq/message_format.hpp"
+
+namespace fs = std::filesystem;
+using namespace shmq;
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+template <class T>
+void append(Bytes& out, const T& value) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(&value);
+  out.insert(out.end(), p, p + sizeof value);
+}
+
+void save(const fs::path& path, const Bytes& bytes) {
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// The layout fuzz_header.cpp reads: identity fields, file size, fstat facts.
+Bytes header_seed(const Geometry& geometry) {
+  Bytes out;
+  const auto fields = make_identity(geometry, 1000);
+  append(out, fields);
+  append(out, fields.segment_size);
+  append(out, (std::uint64_t{1000} << 32) | (0600U << 1) | 1U);
+  return out;
+}
+
+// The layout fuzz_slots.cpp reads: capacity-1, slot_size-1, first position, count, the slots.
+Bytes slots_seed(std::uint8_t capacity, std::uint16_t slot_size, std::uint64_t first) {
+  Bytes out;
+  append(out, static_cast<std::uint8_t>(capacity - 1));
+  append(out, static_cast<std::uint16_t>(slot_size - 1));
+  append(out, first);
+  append(out, capacity);
+  const std::size_t stride = layout::slot_stride_for(slot_size);
+  Bytes ring(capacity * stride);
+  for (std::uint64_t position = first; position < first + capacity; ++position) {
+    std::uint8_t* slot = ring.data() + (position % capacity) * stride;
+    const bool skipped = position % 5 == 4;
+    const std::uint64_t stamp =
+        layout::stamp(position, skipped ? layout::kSlotSkipped : layout::kSlotPublished);
+    const std::uint32_t length = slot_size;
+    std::memcpy(slot, &stamp, sizeof stamp);
+    std::memcpy(slot + sizeof stamp, &length, sizeof length);
+    if (slot_size >= message_format::kMinSize) {
+      message_format::write(
+          std::span(reinterpret_cast<std::byte*>(slot + sizeof(layout::SlotHeader)), slot_size), 7,
+          position);
+    }
+  }
+  out.insert(out.end(), ring.begin(), ring.end());
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s DIR\n", argv[0]);
+    return 2;
+  }
+  const fs::path dir = argv[1];
+  fs::create_directories(dir / "header");
+  fs::create_directories(dir / "slots");
+  const Geometry geometries[] = {{1, 1, false, false}, {8, 64, false, false},
+                                 {1024, 1024, true, true}, {200, 4096, true, false}};
+  int n = 0;
+  for (const auto& geometry : geometries) {
+    save(dir / "header" / ("seed-" + std::to_string(n++)), header_seed(geometry));
+  }
+  save(dir / "slots" / "small", slots_seed(4, 16, 0));
+  save(dir / "slots" / "wrapped", slots_seed(8, 64, 1'000'003));
+  save(dir / "slots" / "large", slots_seed(3, 300, 41));
+  return 0;
+}

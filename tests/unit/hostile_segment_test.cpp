@@ -1,0 +1,188 @@
+// A peer that writes nonsense into a live segment, or truncates it, makes handles report corrupt
+// or lost; they never read or write outside the mapping and never die of SIGBUS.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <future>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "shmq/consumer.hpp"
+#include "shmq/producer.hpp"
+#include "shmq/segment.hpp"
+#include "test_queue.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+using shmq::test::TestQueue;
+
+namespace {
+
+constexpr std::uint32_t kSlotSize = 64;
+
+QueueConfig small() {
+  QueueConfig config;
+  config.capacity = 16;
+  config.slot_size = kSlotSize;
+  return config;
+}
+
+Status put_text(Producer& producer, const std::string& text) {
+  return producer.put_for(std::as_bytes(std::span(text)), 1s);
+}
+
+// The attacker's own view of the queue: another mapping of the same file.
+struct Attacker {
+  explicit Attacker(const std::string& name)
+      : segment(Segment::open(name, OpenMode::open_only, QueueConfig{})) {}
+
+  layout::SlotHeader& slot(std::uint64_t index) const {
+    return *reinterpret_cast<layout::SlotHeader*>(segment.slot(index % segment.geometry().capacity));
+  }
+
+  Segment segment;
+};
+
+}  // namespace
+
+TEST_CASE("a slot length beyond the slot size is reported as corrupt", "[unit][hostile]") {
+  TestQueue queue("hostile-length");
+  Producer producer(queue.name(), OpenMode::create_only, small());
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  Attacker attacker(queue.name());
+  REQUIRE(put_text(producer, "first") == Status::ok);
+  REQUIRE(put_text(producer, "second") == Status::ok);
+  attacker.slot(0).length = 0xFFFFFFF0U;
+
+  ReadBatch batch;
+  CHECK(consumer.take(batch, 16, Clock::now() + 1s) == Status::corrupt);
+  CHECK(batch.corrupt() == 1);
+  REQUIRE(batch.size() == 1);  // the good message behind it is still delivered
+  CHECK(std::string(reinterpret_cast<const char*>(batch[0].data()), batch[0].size()) == "second");
+  consumer.release(batch);
+}
+
+TEST_CASE("a stamp that does not match its position is reported as corrupt", "[unit][hostile]") {
+  TestQueue queue("hostile-stamp");
+  Producer producer(queue.name(), OpenMode::create_only, small());
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  Attacker attacker(queue.name());
+  REQUIRE(put_text(producer, "message") == Status::ok);
+  // A stamp from a later lap: looks published, but not for this position.
+  attacker.slot(0).stamp.store(layout::stamp(16, layout::kSlotPublished));
+  std::vector<std::byte> out;
+  CHECK(consumer.get_for(out, 1s) == Status::corrupt);
+}
+
+TEST_CASE("a semaphore that claims more items than the ring holds hands out only real slots",
+          "[unit][hostile]") {
+  TestQueue queue("hostile-count");
+  Producer producer(queue.name(), OpenMode::create_only, small());
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  Attacker attacker(queue.name());
+  REQUIRE(put_text(producer, "real") == Status::ok);
+  // Givers' limit a billion units ahead of the takers' cursor.
+  attacker.segment.header().items.word.fetch_add(std::uint64_t{1'000'000'000} << 32);
+
+  ReadBatch batch;
+  CHECK(consumer.take(batch, 1U << 20, Clock::now() + 1s) == Status::corrupt);
+  // At most one lap of the ring was taken: 1 real message, the rest never published.
+  CHECK(batch.size() == 1);
+  CHECK(batch.corrupt() == 15);
+  consumer.release(batch);
+}
+
+TEST_CASE("a segment truncated under the handles reports lost instead of dying of SIGBUS",
+          "[unit][hostile]") {
+  TestQueue queue("hostile-truncate");
+  Producer producer(queue.name(), OpenMode::create_only, small());
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  REQUIRE(put_text(producer, "accepted before the truncation") == Status::ok);
+
+  off_t keep = 0;
+  SECTION("to nothing") { keep = 0; }
+  // (A cut inside a page leaves the rest of that page readable as zeros: that is corruption, not
+  // a fault. Whole pages beyond the end are what raises SIGBUS.)
+  SECTION("to its first page: the semaphores stay, the slots are gone") { keep = 4096; }
+  REQUIRE(truncate(queue.path().c_str(), keep) == 0);
+
+  std::vector<std::byte> out;
+  CHECK(consumer.get_for(out, 1s) == Status::lost);
+  CHECK(put_text(producer, "after") == Status::lost);
+  CHECK(consumer.get_for(out, 1s) == Status::lost);  // and it stays lost
+  WriteBatch batch;
+  CHECK(producer.claim(batch, 4, Clock::now() + 1s) == Status::lost);
+  CHECK(batch.size() == 0);
+  producer.close();
+  consumer.close();
+}
+
+TEST_CASE("a consumer blocked on an empty queue notices the truncation", "[unit][hostile]") {
+  TestQueue queue("hostile-blocked");
+  Consumer consumer(queue.name(), OpenMode::create_only, small());
+  Producer producer(queue.name(), OpenMode::open_only);  // attached: no end of stream
+  auto waiting = std::async(std::launch::async, [&consumer] {
+    std::vector<std::byte> out;
+    return consumer.get_for(out, 60s);
+  });
+  REQUIRE(truncate(queue.path().c_str(), 0) == 0);
+  CHECK(waiting.get() == Status::lost);
+}
+
+// Excluded from the ThreadSanitizer run: the races here are the attack.
+TEST_CASE("a hostile writer flipping lengths, stamps and cursors causes errors, never faults",
+          "[unit][hostile][hostile-writer]") {
+  TestQueue queue("hostile-writer");
+  Producer producer(queue.name(), OpenMode::create_only, small());
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  Attacker attacker(queue.name());
+  std::atomic<bool> done{false};
+
+  std::thread corrupter([&] {
+    std::mt19937_64 random(42);
+    auto& items = attacker.segment.header().items.word;
+    // relaxed: the flag only ends the loop.
+    while (!done.load(std::memory_order_relaxed)) {
+      const std::uint64_t r = random();
+      auto& slot = attacker.slot(r >> 40);
+      switch (r % 8) {
+        case 0: slot.length = static_cast<std::uint32_t>(r >> 8); break;
+        case 1: slot.stamp.store(r); break;
+        // relaxed: a hostile write; ordering is what the attack ignores.
+        case 2: items.fetch_add((r & 0xFF) << 32, std::memory_order_relaxed); break;
+        default: std::this_thread::yield();
+      }
+    }
+  });
+
+  std::thread sender([&] {
+    const std::string text(40, 'm');
+    // relaxed: the flag only ends the loop.
+    for (int i = 0; i < 20000 && !done.load(std::memory_order_relaxed); ++i) {
+      (void)put_text(producer, text);
+    }
+  });
+
+  std::uint64_t corrupt = 0;
+  std::uint64_t delivered = 0;
+  ReadBatch batch;
+  for (int round = 0; round < 20000; ++round) {
+    const Status status = consumer.take(batch, 16, Clock::now() + 1ms);
+    REQUIRE((status == Status::ok || status == Status::corrupt || status == Status::timeout));
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      REQUIRE(batch[i].size() <= kSlotSize);
+      volatile std::byte sink = batch[i].empty() ? std::byte{} : batch[i].back();  // touch it
+      (void)sink;
+    }
+    corrupt += batch.corrupt();
+    delivered += batch.size();
+    consumer.release(batch);
+  }
+  // relaxed: the join below orders everything.
+  done.store(true, std::memory_order_relaxed);
+  corrupter.join();
+  sender.join();
+  INFO("delivered " << delivered << ", corrupt slots " << corrupt);
+  CHECK(corrupt > 0);
+}
