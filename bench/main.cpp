@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
   Report report(machine_description());
   auto transports = selected(settings);
   int run = 0;
+  const bool show_progress = isatty(STDERR_FILENO) != 0;  // never in a pipe or a CI log
   for (int rep = 0; rep < settings.repetitions; ++rep) {
     for (const auto& config : settings.configs) {
       for (const std::size_t size : settings.sizes) {
@@ -149,15 +150,17 @@ int main(int argc, char** argv) {
           } catch (const std::exception& e) {
             std::cerr << "\nshmq-bench: " << transport->name() << ": " << e.what() << "\n";
           }
-          std::cerr << "\r" << std::setw(20) << transport->name() << " " << config.first << "x"
-                    << config.second << " " << std::setw(6) << size << " B  rep " << rep + 1
-                    << "   " << std::flush;
+          if (show_progress) {
+            std::cerr << "\r" << std::setw(20) << transport->name() << " " << config.first << "x"
+                      << config.second << " " << std::setw(6) << size << " B  rep " << rep + 1
+                      << "   " << std::flush;
+          }
           report.add_throughput(transport->name(), config, size, result);
         }
       }
     }
   }
-  std::cerr << "\r" << std::string(60, ' ') << "\r";
+  if (show_progress) std::cerr << "\r" << std::string(60, ' ') << "\r";
   for (const std::size_t size : settings.sizes) {
     if (size >= 4096) report.add_memcpy(size, memcpy_bandwidth(size, spec_for(size, {1, 1}, 0).capacity));
   }

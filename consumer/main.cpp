@@ -13,6 +13,7 @@
 #include "exit_codes.hpp"
 #include "options.hpp"
 #include "output_sink.hpp"
+#include "progress_line.hpp"
 #include "shmq/consumer.hpp"
 #include "signals.hpp"
 #include "statistics.hpp"
@@ -48,6 +49,9 @@ struct Settings {
 };
 
 struct Progress {
+  explicit Progress(bool show_line) : line("consumer", show_line) {}
+
+  ProgressLine line;
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
   std::uint64_t skipped = 0;
@@ -162,6 +166,7 @@ void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progres
     if (sinks.record) sinks.record->flush();
     if (sinks.output) sinks.output->flush();
     progress.messages += batch.size();
+    if (progress.line.due()) progress.line.draw(progress.messages, progress.bytes, consumer.depth());
     progress.skipped += batch.skipped();
     progress.corrupt_slots += batch.corrupt();
     consumer.release(batch);
@@ -210,9 +215,12 @@ int run(int argc, char** argv) {
   report_repairs("consumer", settings.common, consumer.reaped_at_attach(),
                  consumer.replaced_abandoned());
   Stopwatch stopwatch;
-  Progress progress;
+  // Not over messages that go to the same terminal.
+  const bool output_on_terminal = settings.output == "-" && isatty(STDOUT_FILENO) != 0;
+  Progress progress(!settings.common.quiet && !settings.common.verbose && !output_on_terminal);
   receive(consumer, settings, sinks, progress);
   consumer.close();
+  progress.line.clear();
 
   RunStatistics stats{"consumer", settings.common.name, progress.messages, progress.bytes,
                       stopwatch.seconds(), progress.outcome, {}};

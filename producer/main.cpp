@@ -13,6 +13,7 @@
 #include "exit_codes.hpp"
 #include "line_source.hpp"
 #include "progress_file.hpp"
+#include "progress_line.hpp"
 #include "options.hpp"
 #include "shmq/message_format.hpp"
 #include "shmq/producer.hpp"
@@ -50,7 +51,10 @@ struct Settings {
 };
 
 struct Progress {
+  explicit Progress(bool show_line) : line("producer", show_line) {}
+
   ProgressFile file;
+  ProgressLine line;
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
   int exit_code = kExitOk;
@@ -107,6 +111,12 @@ bool claim_or_stop(Producer& producer, WriteBatch& batch, std::uint64_t wanted,
   return false;
 }
 
+// After each publish: keeps --progress FILE and the terminal's progress line current.
+void note_published(const Producer& producer, Progress& progress) {
+  progress.file.record(progress.messages);
+  if (progress.line.due()) progress.line.draw(progress.messages, progress.bytes, producer.depth());
+}
+
 void pause_between_messages(const Settings& settings) {
   if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
 }
@@ -148,7 +158,7 @@ bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
     }
     progress.messages += batch.size();
     producer.publish(batch);
-    progress.file.record(progress.messages);
+    note_published(producer, progress);
     pause_between_messages(settings);
   }
   return true;
@@ -188,7 +198,7 @@ void send_generated(Producer& producer, const Settings& settings, Progress& prog
     progress.messages += batch.size();
     progress.bytes += std::uint64_t{batch.size()} * settings.size;
     producer.publish(batch);
-    progress.file.record(progress.messages);
+    note_published(producer, progress);
     pause_between_messages(settings);
   }
 }
@@ -247,7 +257,10 @@ int run(int argc, char** argv) {
   report_repairs("producer", settings.common, producer.reaped_at_attach(),
                  producer.replaced_abandoned());
   Stopwatch stopwatch;
-  Progress progress;
+  // Not in the demo, which logs every message itself, nor over lines being typed.
+  const bool demo = settings.input.empty() && settings.size == 0;
+  const bool typing = settings.input == "-" && isatty(STDIN_FILENO) != 0;
+  Progress progress(!settings.common.quiet && !settings.common.verbose && !demo && !typing);
   if (!settings.progress_path.empty()) {
     progress.file = ProgressFile(settings.progress_path, settings.producer_id);
   }
@@ -261,6 +274,7 @@ int run(int argc, char** argv) {
   if (settings.join && progress.exit_code == kExitOk) wait_for_consumers(producer, settings, progress);
   producer.close();
 
+  progress.line.clear();
   RunStatistics stats{"producer", settings.common.name, progress.messages, progress.bytes,
                       stopwatch.seconds(), progress.outcome, {}};
   if (!settings.common.quiet) std::cerr << summary_line(stats);

@@ -40,7 +40,7 @@ cleanup() {
   set +e
   touch "$WORK/stopping"
   [[ -n ${SHMQ_KEEP_SEGMENT:-} ]] && cp "/dev/shm/$QUEUE" "$SHMQ_KEEP_SEGMENT"
-  for pid in "${SUPERVISORS[@]}" ${KEEPER:-} ${KILLER:-}; do kill "$pid" 2>/dev/null; done
+  for pid in "${SUPERVISORS[@]}" ${KEEPER:-} ${KILLER:-} ${PROGRESS:-}; do kill "$pid" 2>/dev/null; done
   for f in "$WORK"/pid.*; do [[ -e $f ]] && kill -9 "$(cat "$f")" 2>/dev/null; done
   wait 2>/dev/null
   "$BIN/consumer" --name "$QUEUE" --remove --quiet 2>/dev/null
@@ -128,10 +128,26 @@ for ((c = 1; c <= CONSUMERS; c++)); do consumer_slot "$c" 3>&- & SUPERVISORS+=($
 for ((p = 1; p <= PRODUCERS; p++)); do producer_slot "$p" 3>&- & SUPERVISORS+=($!); done
 killer 3>&- & KILLER=$!
 
+# On a terminal only: a live line of what the queue has seen (never in a pipe or a CI log).
+show_progress() {
+  local json killed
+  while [[ ! -e $WORK/stopping ]]; do
+    json=$("$BIN/shmq" stat "$QUEUE" --json --interval 0.5 2>/dev/null) || continue
+    killed=$(cat "$WORK/killed" 2>/dev/null | wc -l)
+    printf '\r\033[Kintegration-test: %s in, %s out, depth %s, killed %s' \
+      "$(grep -o '"messages_in":[0-9]*' <<< "$json" | cut -d: -f2)" \
+      "$(grep -o '"messages_out":[0-9]*' <<< "$json" | cut -d: -f2)" \
+      "$(grep -o '"depth":[0-9]*' <<< "$json" | cut -d: -f2)" "$killed" >&2
+  done
+  printf '\r\033[K' >&2
+}
+if [[ -t 2 ]]; then show_progress 3>&- & PROGRESS=$!; fi
+
 status=0
 for ((i = CONSUMERS; i < ${#SUPERVISORS[@]}; i++)); do wait "${SUPERVISORS[i]}" || status=1; done
 wait "$KILLER" || true
 touch "$WORK/stopping"
+[[ -n ${PROGRESS:-} ]] && wait "$PROGRESS"
 exec 3>&-  # close the keeper's input: it detaches, and consumers reach end of stream
 wait "$KEEPER" || status=1
 for ((i = 0; i < CONSUMERS; i++)); do wait "${SUPERVISORS[i]}" || status=1; done

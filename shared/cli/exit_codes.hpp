@@ -11,6 +11,7 @@ enum ExitCode : int {
   kExitTimeout = 4,      // --timeout passed before the work was done
   kExitVerify = 5,       // consumer --verify found lost, duplicated, reordered or corrupt messages
   kExitRejected = 6,     // producer: an input message was larger than the slot size
+  kExitInUse = 7,        // shmq remove: live processes are attached (and no --force)
   kExitInterrupted = 130,  // stopped by SIGINT or SIGTERM after a clean shutdown
 };
 
@@ -19,10 +20,12 @@ inline constexpr const char* kExitCodeHelp =
     "  0    success (consumer: end of stream)\n"
     "  1    runtime failure (I/O error, system error)\n"
     "  2    usage error\n"
-    "  3    invalid queue (missing, corrupt, incompatible, foreign, geometry or mode mismatch)\n"
+    "  3    invalid queue (missing, corrupt, incompatible, foreign, geometry or mode mismatch;\n"
+    "       shmq check: not healthy)\n"
     "  4    timeout (--timeout passed)\n"
     "  5    verification failed (consumer --verify)\n"
     "  6    message rejected: larger than the queue's slot size (producer)\n"
+    "  7    queue in use: live processes attached (shmq remove without --force)\n"
     "  130  interrupted by SIGINT/SIGTERM (after a clean shutdown)\n";
 
 }  // namespace shmq::cli

@@ -17,9 +17,6 @@ double RunStatistics::megabytes_per_second() const {
   return seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0;
 }
 
-namespace {
-
-// scaled(1234567, "B") -> "1.23 MB", scaled(1234, " msg/s") -> "1.23 k msg/s"
 std::string scaled(double value, const char* unit) {
   std::ostringstream out;
   out << std::fixed;
@@ -32,8 +29,6 @@ std::string scaled(double value, const char* unit) {
   }
   return out.str();
 }
-
-}  // namespace
 
 std::string summary_line(const RunStatistics& stats) {
   std::ostringstream out;

@@ -34,6 +34,9 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_;
 };
 
+// scaled(1234567, "B") -> "1.23 MB", scaled(1234, " msg/s") -> "1.23 k msg/s"
+[[nodiscard]] std::string scaled(double value, const char* unit);
+
 // "consumer: 1000000 messages, 64.00 MB in 0.52 s: 1.92 M msg/s, 123.08 MB/s (end-of-stream)\n",
 // one string so that one write() puts it on the terminal whole.
 [[nodiscard]] std::string summary_line(const RunStatistics& stats);

@@ -114,19 +114,26 @@ std::unique_ptr<Segment::Mapping> create(const std::string& name, const QueueCon
   return mapping;
 }
 
+// Opens and maps an existing segment. `access` read_only is for inspection: it never writes, so
+// a queue of any owner and mode may be looked at (the identity is still validated).
 std::unique_ptr<Segment::Mapping> open_existing(const std::string& name,
-                                                const QueueConfig& config) {
+                                                const QueueConfig& config, bip::mode_t access) {
   auto mapping = std::make_unique<Segment::Mapping>();
   try {
-    mapping->shm = bip::shared_memory_object(bip::open_only, name.c_str(), bip::read_write);
+    mapping->shm = bip::shared_memory_object(bip::open_only, name.c_str(), access);
   } catch (const bip::interprocess_exception& e) {
     rethrow_boost(e, name, "opening");
   }
   struct stat st {};
   file_size(mapping->shm, name, &st);
-  check_file_facts(FileFacts{S_ISREG(st.st_mode), static_cast<std::uint32_t>(st.st_uid),
-                             static_cast<std::uint32_t>(st.st_mode & 07777)},
-                   config, static_cast<std::uint32_t>(geteuid()), name.c_str());
+  const FileFacts facts{S_ISREG(st.st_mode), static_cast<std::uint32_t>(st.st_uid),
+                        static_cast<std::uint32_t>(st.st_mode & 07777)};
+  QueueConfig trusted = config;
+  if (access == bip::read_only) {
+    trusted.permissions = 07777;
+    trusted.allowed_owner = facts.owner;
+  }
+  check_file_facts(facts, trusted, static_cast<std::uint32_t>(geteuid()), name.c_str());
   // A creator sizes the file right after creating it; give it the same grace as for `ready`.
   std::uint64_t size = 0;
   wait_for(config.ready_timeout, [&] {
@@ -145,7 +152,7 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name,
     throw Error(ErrorCode::corrupt, quoted(name) + " is larger than any queue can be");
   }
   try {
-    mapping->map(bip::read_write, size);
+    mapping->map(access, size);
   } catch (const bip::interprocess_exception& e) {
     rethrow_boost(e, name, "mapping");
   }
@@ -232,7 +239,7 @@ Segment Segment::open(const std::string& name, OpenMode mode, const QueueConfig&
     }
   }
   try {
-    Segment segment(open_existing(name, config), name, false);
+    Segment segment(open_existing(name, config, bip::read_write), name, false);
     check_requested_geometry(config, segment.geometry(), name.c_str());
     return segment;
   } catch (const Error& e) {
@@ -243,6 +250,11 @@ Segment Segment::open(const std::string& name, OpenMode mode, const QueueConfig&
   Segment segment = open(name, OpenMode::create_only, config);
   segment.replaced_abandoned_ = true;
   return segment;
+}
+
+Segment Segment::inspect(const std::string& name, const QueueConfig& config) {
+  validate_name(name);
+  return Segment(open_existing(name, config, bip::read_only), name, false);
 }
 
 bool Segment::remove(const std::string& name) {

@@ -20,6 +20,10 @@ class Segment {
  public:
   // Throws shmq::Error on every failure; never returns a half-usable segment.
   static Segment open(const std::string& name, OpenMode mode, const QueueConfig& config);
+  // Maps an existing queue read-only, for looking at it: never attaches, never writes. Owner and
+  // mode are not enforced (nothing is trusted to be written), the identity is validated as usual.
+  // The header must then only be read.
+  static Segment inspect(const std::string& name, const QueueConfig& config = {});
   // Removes the name (mappings that exist stay valid). Returns false if there was no such queue.
   static bool remove(const std::string& name);
 

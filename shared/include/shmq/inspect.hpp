@@ -1,0 +1,59 @@
+// Looking at queues without touching them: what `shmq list`, `shmq stat` and `shmq check` show.
+// Everything here maps segments read-only; nothing attaches, nothing writes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shmq/geometry.hpp"
+#include "shmq/layout.hpp"
+
+namespace shmq {
+
+struct ProcessInfo {
+  std::uint32_t pid = 0;
+  layout::Role role = layout::Role::none;
+  bool alive = false;
+  std::uint64_t messages = 0;  // put (producer) or finished (consumer) by this process
+};
+
+enum class QueueState : std::uint8_t {
+  healthy,  // consistent, every attached process alive
+  stale,    // dead processes are still attached: the next process to attach or wait repairs it
+  corrupt,  // an invariant does not hold (see QueueSnapshot::problems)
+};
+
+[[nodiscard]] const char* to_string(QueueState state) noexcept;
+
+struct QueueSnapshot {
+  std::string name;
+  Geometry geometry;
+  std::uint32_t owner = 0;     // uid that created the segment
+  std::uint32_t depth = 0;     // messages waiting
+  std::uint32_t free_slots = 0;
+  std::uint64_t high_water = 0;  // largest depth a producer has seen
+  std::uint64_t messages_in = 0;
+  std::uint64_t messages_out = 0;
+  std::uint64_t producer_waits = 0;  // times a producer slept because the ring was full
+  std::uint64_t consumer_waits = 0;  // times a consumer slept because the ring was empty
+  std::uint64_t recoveries = 0;      // dead processes reaped
+  std::uint64_t skipped = 0;         // slots dropped because their producer died
+  std::uint64_t redelivered = 0;     // messages handed out again after their consumer died
+  std::vector<ProcessInfo> processes;
+  std::vector<std::string> problems;  // broken invariants, one line each
+
+  [[nodiscard]] std::uint32_t count(layout::Role role, bool alive) const noexcept;
+  [[nodiscard]] QueueState state() const noexcept;
+};
+
+// Reads a snapshot of the named queue (Segment::inspect). Counters are read one after another
+// while the queue runs; the invariants are checked on a stable reading of both semaphores.
+// Throws shmq::Error as opening does (missing, foreign, corrupt header, ...).
+[[nodiscard]] QueueSnapshot inspect_queue(const std::string& name);
+
+// Names under /dev/shm that carry the shmq magic number, sorted. Files that are not shmq queues
+// (including other programs' segments) are left out; broken shmq queues are included.
+[[nodiscard]] std::vector<std::string> list_queue_names();
+
+}  // namespace shmq

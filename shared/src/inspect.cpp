@@ -1,0 +1,171 @@
+#include "shmq/inspect.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "shmq/errors.hpp"
+#include "shmq/names.hpp"
+#include "shmq/process_table.hpp"
+#include "shmq/segment.hpp"
+
+namespace shmq {
+namespace {
+
+struct Counts {
+  std::uint64_t items = 0;  // the semaphore words, as read
+  std::uint64_t room = 0;
+  bool stable = false;      // both words unchanged across a re-read
+};
+
+std::uint32_t count_of(std::uint64_t word) {
+  return static_cast<std::uint32_t>(word >> 32) - static_cast<std::uint32_t>(word);
+}
+
+// acquire on every load: a reading that pairs with the last give/take is as fresh as it gets.
+Counts read_counts(const layout::Header& header) {
+  Counts counts;
+  for (int attempt = 0; attempt < 1000 && !counts.stable; ++attempt) {
+    counts.items = header.items.word.load(std::memory_order_acquire);
+    counts.room = header.room.word.load(std::memory_order_acquire);
+    counts.stable = header.items.word.load(std::memory_order_acquire) == counts.items &&
+                    header.room.word.load(std::memory_order_acquire) == counts.room;
+  }
+  return counts;
+}
+
+// The messages waiting, [takers' cursor, givers' limit) of items, must be slots published (or
+// skipped, or orphaned) for exactly their position, with a length that fits. Returns the first
+// that is not, described, or an empty string.
+std::string check_waiting_slots(const Segment& segment, const Counts& counts) {
+  const Geometry& geometry = segment.geometry();
+  const auto first = static_cast<std::uint32_t>(counts.items);
+  for (std::uint32_t i = 0; i < count_of(counts.items); ++i) {
+    const std::uint32_t position = first + i;
+    const auto& slot =
+        *reinterpret_cast<const layout::SlotHeader*>(segment.slot(position % geometry.capacity));
+    // acquire: pairs with the producer's release of the stamp, so the length is its own.
+    const std::uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+    const std::uint32_t length = slot.length;
+    const auto state = stamp & 7U;
+    const bool for_position = static_cast<std::uint32_t>(stamp >> 3) == position;
+    const bool waiting = state == layout::kSlotPublished || state == layout::kSlotSkipped ||
+                         state == layout::kSlotOrphaned;
+    if (!for_position || !waiting || length > geometry.slot_size) {
+      return "slot of waiting position " + std::to_string(position) + " holds stamp " +
+             std::to_string(stamp) + ", length " + std::to_string(length);
+    }
+  }
+  return {};
+}
+
+void check_invariants(const Segment& segment, const Counts& counts, QueueSnapshot& snapshot) {
+  const std::uint32_t capacity = snapshot.geometry.capacity;
+  if (!counts.stable) return;  // too busy to catch a consistent pair: nothing to conclude
+  if (snapshot.depth > capacity || snapshot.free_slots > capacity ||
+      std::uint64_t{snapshot.depth} + snapshot.free_slots > capacity) {
+    snapshot.problems.push_back("semaphores count " + std::to_string(snapshot.depth) +
+                                " messages and " + std::to_string(snapshot.free_slots) +
+                                " free slots in a ring of " + std::to_string(capacity));
+    return;
+  }
+  std::string problem = check_waiting_slots(segment, counts);
+  // Consumers may have moved on while we read the slots: only a still-current reading counts.
+  const Counts after = read_counts(segment.header());
+  if (!problem.empty() && after.items == counts.items && after.room == counts.room) {
+    snapshot.problems.push_back(std::move(problem));
+  }
+}
+
+void read_processes(const layout::Header& header, QueueSnapshot& snapshot) {
+  for (const auto& entry : header.processes) {
+    // acquire: pid is set last when attaching; the other fields belong to it.
+    const std::uint32_t pid = entry.pid.load(std::memory_order_acquire);
+    if (pid == 0) continue;
+    // relaxed: monitoring snapshots of fields a live process keeps current.
+    const auto role = static_cast<layout::Role>(entry.role.load(std::memory_order_relaxed));
+    const std::uint64_t start_time = entry.start_time.load(std::memory_order_relaxed);
+    const std::uint64_t messages = entry.messages.load(std::memory_order_relaxed);
+    if (role != layout::Role::producer && role != layout::Role::consumer) {
+      snapshot.problems.push_back("process entry of pid " + std::to_string(pid) +
+                                  " has an unknown role");
+      continue;
+    }
+    snapshot.processes.push_back({pid, role, is_alive({pid, start_time}), messages});
+  }
+}
+
+}  // namespace
+
+const char* to_string(QueueState state) noexcept {
+  switch (state) {
+    case QueueState::healthy: return "healthy";
+    case QueueState::stale: return "stale";
+    case QueueState::corrupt: return "corrupt";
+  }
+  return "unknown";
+}
+
+std::uint32_t QueueSnapshot::count(layout::Role role, bool alive) const noexcept {
+  return static_cast<std::uint32_t>(std::count_if(
+      processes.begin(), processes.end(),
+      [&](const ProcessInfo& p) { return p.role == role && p.alive == alive; }));
+}
+
+QueueState QueueSnapshot::state() const noexcept {
+  if (!problems.empty()) return QueueState::corrupt;
+  const bool any_dead = std::any_of(processes.begin(), processes.end(),
+                                    [](const ProcessInfo& p) { return !p.alive; });
+  return any_dead ? QueueState::stale : QueueState::healthy;
+}
+
+QueueSnapshot inspect_queue(const std::string& name) {
+  const Segment segment = Segment::inspect(name);
+  const layout::Header& header = segment.header();
+  QueueSnapshot snapshot;
+  snapshot.name = name;
+  snapshot.geometry = segment.geometry();
+  snapshot.owner = header.identity.fields.creator_uid;
+  const Counts counts = read_counts(header);
+  snapshot.depth = count_of(counts.items);
+  snapshot.free_slots = count_of(counts.room);
+  // relaxed: monitoring counters; each is a snapshot on its own.
+  snapshot.high_water = header.producer.high_water.load(std::memory_order_relaxed);
+  snapshot.messages_in = header.producer.messages_in.load(std::memory_order_relaxed);
+  snapshot.messages_out = header.consumer.messages_out.load(std::memory_order_relaxed);
+  snapshot.producer_waits = header.room.sleeps.load(std::memory_order_relaxed);
+  snapshot.consumer_waits = header.items.sleeps.load(std::memory_order_relaxed);
+  snapshot.recoveries = header.membership.recoveries.load(std::memory_order_relaxed);
+  snapshot.skipped = header.membership.skipped.load(std::memory_order_relaxed);
+  snapshot.redelivered = header.membership.redelivered.load(std::memory_order_relaxed);
+  check_invariants(segment, counts, snapshot);
+  read_processes(header, snapshot);
+  return snapshot;
+}
+
+std::vector<std::string> list_queue_names() {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", error)) {
+    std::error_code status_error;
+    if (!entry.is_regular_file(status_error)) continue;  // no symlinks, no directories
+    const std::string name = entry.path().filename().string();
+    try {
+      validate_name(name);
+    } catch (const Error&) {
+      continue;
+    }
+    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) continue;
+    std::uint64_t magic = 0;
+    const bool ours = ::pread(fd, &magic, sizeof magic, 0) == sizeof magic && magic == layout::kMagic;
+    ::close(fd);
+    if (ours) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace shmq

@@ -1,0 +1,175 @@
+#include "snapshot_report.hpp"
+
+#include <iomanip>
+#include <sstream>
+
+#include "statistics.hpp"
+
+namespace shmq::tool {
+namespace {
+
+const char* role_name(layout::Role role) {
+  return role == layout::Role::producer ? "producer" : "consumer";
+}
+
+// JSON string: our names and messages hold no control characters, but quote defensively.
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// "1" or "1 (+2 dead)"
+std::string attached(const QueueSnapshot& snapshot, layout::Role role) {
+  std::string text = std::to_string(snapshot.count(role, true));
+  const std::uint32_t dead = snapshot.count(role, false);
+  if (dead != 0) text += " (+" + std::to_string(dead) + " dead)";
+  return text;
+}
+
+void json_fields(std::ostringstream& out, const QueueSnapshot& s) {
+  out << "\"name\":" << quoted(s.name) << ",\"state\":\"" << to_string(s.state())
+      << "\",\"owner\":" << s.owner << ",\"capacity\":" << s.geometry.capacity
+      << ",\"slot_size\":" << s.geometry.slot_size
+      << ",\"multi_producer\":" << (s.geometry.multi_producer ? "true" : "false")
+      << ",\"multi_consumer\":" << (s.geometry.multi_consumer ? "true" : "false")
+      << ",\"depth\":" << s.depth << ",\"free_slots\":" << s.free_slots
+      << ",\"high_water\":" << s.high_water << ",\"messages_in\":" << s.messages_in
+      << ",\"messages_out\":" << s.messages_out
+      << ",\"producers\":" << s.count(layout::Role::producer, true)
+      << ",\"consumers\":" << s.count(layout::Role::consumer, true)
+      << ",\"dead_producers\":" << s.count(layout::Role::producer, false)
+      << ",\"dead_consumers\":" << s.count(layout::Role::consumer, false);
+}
+
+}  // namespace
+
+Rates rates_between(const QueueSnapshot& before, const QueueSnapshot& after, double seconds) {
+  if (seconds <= 0) return {};
+  // Counters only grow; a queue replaced in between would make them shrink: show 0 then.
+  const auto per_second = [seconds](std::uint64_t from, std::uint64_t to) {
+    return to >= from ? static_cast<double>(to - from) / seconds : 0.0;
+  };
+  return {per_second(before.messages_in, after.messages_in),
+          per_second(before.messages_out, after.messages_out)};
+}
+
+std::string verdict(const QueueSnapshot& snapshot) {
+  switch (snapshot.state()) {
+    case QueueState::healthy:
+      return "healthy";
+    case QueueState::corrupt:
+      return "corrupt: " + snapshot.problems.front();
+    case QueueState::stale:
+      break;
+  }
+  std::string pids;
+  for (const auto& process : snapshot.processes) {
+    if (!process.alive) {
+      pids += (pids.empty() ? "" : ", ") + std::string(role_name(process.role)) + " pid " +
+              std::to_string(process.pid);
+    }
+  }
+  return "stale: dead processes still attached (" + pids +
+         "); the next process to attach or wait repairs it";
+}
+
+std::string list_table(const std::vector<ListRow>& rows) {
+  std::ostringstream out;
+  out << std::left << std::setw(24) << "NAME" << std::right << std::setw(10) << "CAPACITY"
+      << std::setw(10) << "SLOT" << std::setw(10) << "DEPTH" << "  " << std::left << std::setw(14)
+      << "PRODUCERS" << std::setw(14) << "CONSUMERS" << "STATE\n";
+  for (const auto& row : rows) {
+    out << std::left << std::setw(24) << row.name << std::right;
+    if (!row.snapshot) {
+      out << std::setw(10) << "-" << std::setw(10) << "-" << std::setw(10) << "-" << "  "
+          << std::left << std::setw(14) << "-" << std::setw(14) << "-" << "unreadable: "
+          << row.error << "\n";
+      continue;
+    }
+    const QueueSnapshot& s = *row.snapshot;
+    out << std::setw(10) << s.geometry.capacity << std::setw(10) << s.geometry.slot_size
+        << std::setw(10) << s.depth << "  " << std::left << std::setw(14)
+        << attached(s, layout::Role::producer) << std::setw(14)
+        << attached(s, layout::Role::consumer) << to_string(s.state()) << "\n";
+  }
+  if (rows.empty()) out << "(no shmq queues in /dev/shm)\n";
+  return out.str();
+}
+
+std::string list_json(const std::vector<ListRow>& rows) {
+  std::ostringstream out;
+  out << "[";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    out << (i == 0 ? "" : ",") << "{";
+    if (rows[i].snapshot) {
+      json_fields(out, *rows[i].snapshot);
+    } else {
+      out << "\"name\":" << quoted(rows[i].name) << ",\"state\":\"unreadable\",\"error\":"
+          << quoted(rows[i].error);
+    }
+    out << "}";
+  }
+  out << "]\n";
+  return out.str();
+}
+
+std::string stat_text(const QueueSnapshot& s, const std::optional<Rates>& rates) {
+  using cli::scaled;
+  std::ostringstream out;
+  out << "queue '" << s.name << "': " << verdict(s) << "\n"
+      << "  ring      " << s.geometry.capacity << " slots x " << s.geometry.slot_size << " B, "
+      << (s.geometry.multi_producer ? "multi" : "single") << "-producer, "
+      << (s.geometry.multi_consumer ? "multi" : "single") << "-consumer, owner uid " << s.owner
+      << "\n"
+      << "  depth     " << s.depth << " waiting, " << s.free_slots << " free, high water "
+      << s.high_water << "\n"
+      << "  totals    " << s.messages_in << " in, " << s.messages_out << " out\n";
+  if (rates) {
+    out << "  rates     " << scaled(rates->in, " msg/s") << " in, " << scaled(rates->out, " msg/s")
+        << " out\n";
+  }
+  out << "  waits     producers slept " << s.producer_waits << " times (ring full), consumers "
+      << s.consumer_waits << " times (ring empty)\n"
+      << "  recovery  " << s.recoveries << " dead processes reaped, " << s.skipped
+      << " slots skipped, " << s.redelivered << " messages redelivered\n"
+      << "  processes " << attached(s, layout::Role::producer) << " producers, "
+      << attached(s, layout::Role::consumer) << " consumers\n";
+  for (const auto& process : s.processes) {
+    out << "    pid " << std::left << std::setw(8) << process.pid << std::setw(9)
+        << role_name(process.role) << std::setw(6) << (process.alive ? "alive" : "dead")
+        << std::right << " " << process.messages << " messages\n";
+  }
+  for (const auto& problem : s.problems) out << "  problem   " << problem << "\n";
+  return out.str();
+}
+
+std::string stat_json(const QueueSnapshot& s, const std::optional<Rates>& rates) {
+  std::ostringstream out;
+  out << std::setprecision(10) << "{";
+  json_fields(out, s);
+  if (rates) out << ",\"rate_in\":" << rates->in << ",\"rate_out\":" << rates->out;
+  out << ",\"producer_waits\":" << s.producer_waits << ",\"consumer_waits\":" << s.consumer_waits
+      << ",\"recoveries\":" << s.recoveries << ",\"skipped\":" << s.skipped
+      << ",\"redelivered\":" << s.redelivered << ",\"processes\":[";
+  for (std::size_t i = 0; i < s.processes.size(); ++i) {
+    const auto& p = s.processes[i];
+    out << (i == 0 ? "" : ",") << "{\"pid\":" << p.pid << ",\"role\":\"" << role_name(p.role)
+        << "\",\"alive\":" << (p.alive ? "true" : "false") << ",\"messages\":" << p.messages << "}";
+  }
+  out << "],\"problems\":[";
+  for (std::size_t i = 0; i < s.problems.size(); ++i) {
+    out << (i == 0 ? "" : ",") << quoted(s.problems[i]);
+  }
+  out << "]}\n";
+  return out.str();
+}
+
+}  // namespace shmq::tool
