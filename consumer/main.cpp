@@ -34,7 +34,9 @@ constexpr const char* kSynopsis =
     "  --verify          check generated messages: checksum, per-producer order, no gaps\n"
     "  --record FILE     with a --verify option: log (producer, sequence) of each message\n"
     "A message is released back to the ring only after it has been written out. On SIGINT/SIGTERM\n"
-    "the consumer finishes the messages it holds, detaches and prints its statistics.";
+    "the consumer finishes the messages it holds, detaches and prints its statistics.\n"
+    "When standard error is a terminal, a live progress line shows messages, bytes, rate and\n"
+    "ring depth.";
 
 constexpr std::uint32_t kDefaultBatch = 256;  // messages per take: one atomic per batch
 

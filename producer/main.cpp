@@ -34,7 +34,9 @@ constexpr const char* kSynopsis =
     "  --count N --size B    N generated, checkable messages of B bytes (id, sequence, checksum)\n"
     "  neither               the demo: random numbers 1-100 (--count of them, default 10)\n"
     "A line longer than the slot size stops the producer with exit code 6; every line before it\n"
-    "is delivered. On SIGINT/SIGTERM it stops reading, detaches and prints its statistics.";
+    "is delivered. On SIGINT/SIGTERM it stops reading, detaches and prints its statistics.\n"
+    "When standard error is a terminal, a live progress line shows messages, bytes, rate and\n"
+    "ring depth.";
 
 constexpr std::uint32_t kDefaultBatch = 256;  // messages per claim: one atomic per batch
 

@@ -142,7 +142,7 @@ void add_common_options(po::options_description& description) {
        "give up after this many seconds of waiting for the queue or a peer (exit 4)")
       ("wait", po::value<std::string>()->default_value("block"),
        "block (spin briefly, then sleep) or spin (poll with sched_yield)")
-      ("quiet,q", "print no statistics")
+      ("quiet,q", "print no statistics and no progress line")
       ("verbose,v", "log every message")
       ("json", po::value<std::string>(), "write final statistics as JSON to this file")
       ("remove", "remove the named queue and exit")

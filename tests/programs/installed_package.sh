@@ -1,0 +1,33 @@
+# cmake --install puts the library, headers, programs, a CMake package and a pkg-config file in a
+# prefix; the example project in examples/ then builds against that tree with find_package, and
+# the example source also builds with pkg-config alone.
+source "$(dirname "$0")/lib.sh"
+BUILD=$(cd "$BIN/.." && pwd)
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PREFIX=$WORK/prefix
+
+cmake --install "$BUILD" --prefix "$PREFIX" > "$WORK/install.log"
+for file in bin/producer bin/consumer bin/shmq include/shmq/shmq.hpp lib/libshmq.a \
+            lib/cmake/shmq/shmqConfig.cmake lib/cmake/shmq/shmqTargets.cmake lib/pkgconfig/shmq.pc; do
+  [[ -e $PREFIX/$file ]] || fail "the install lacks $file"
+done
+"$PREFIX/bin/shmq" --version | grep -q shmq || fail "installed shmq does not run"
+
+echo "find_package(shmq CONFIG REQUIRED) from a separate project"
+cmake -S "$ROOT/examples/hello-queue" -B "$WORK/example" -DCMAKE_PREFIX_PATH="$PREFIX" \
+  > "$WORK/configure.log" || fail "configuring the example: $(cat "$WORK/configure.log")"
+cmake --build "$WORK/example" > "$WORK/build.log" 2>&1 || fail "building the example: $(cat "$WORK/build.log")"
+new_queue example; q=$Q
+timeout -k 5 "$LIMIT" "$WORK/example/hello-queue" "$q" | tee "$WORK/example.out"
+grep -q "hello-queue: 4 messages received" "$WORK/example.out" || fail "the example did not work"
+
+echo "pkg-config --cflags --libs shmq"
+flags=$(PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig pkg-config --cflags --libs shmq) ||
+  fail "pkg-config does not find shmq"
+# shellcheck disable=SC2086  # the flags are words
+g++ "$ROOT/examples/hello-queue/main.cpp" $flags -o "$WORK/hello-pkg-config" ||
+  fail "building with pkg-config flags: $flags"
+new_queue pkgconfig; q=$Q
+timeout -k 5 "$LIMIT" "$WORK/hello-pkg-config" "$q" | grep -q "4 messages received" ||
+  fail "the pkg-config build did not work"
+echo "PASS"
