@@ -150,7 +150,9 @@ std::vector<std::string> list_queue_names() {
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", error)) {
     std::error_code status_error;
-    if (!entry.is_regular_file(status_error)) continue;  // no symlinks, no directories
+    if (entry.symlink_status(status_error).type() != std::filesystem::file_type::regular) {
+      continue;  // no symlinks, no directories
+    }
     const std::string name = entry.path().filename().string();
     try {
       validate_name(name);

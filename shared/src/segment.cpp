@@ -1,5 +1,6 @@
 #include "shmq/segment.hpp"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -259,7 +260,12 @@ Segment Segment::inspect(const std::string& name, const QueueConfig& config) {
 
 bool Segment::remove(const std::string& name) {
   validate_name(name);
-  return bip::shared_memory_object::remove(name.c_str());
+  // The name Boost gives shm_open(): ours with a leading slash.
+  if (shm_unlink(("/" + name).c_str()) == 0) return true;
+  if (errno == ENOENT) return false;
+  const int err = errno;
+  throw Error(err == EACCES || err == EPERM ? ErrorCode::permission_denied : ErrorCode::system,
+              "cannot remove " + quoted(name) + ": " + std::strerror(err), err);
 }
 
 }  // namespace shmq

@@ -24,7 +24,8 @@ class Segment {
   // mode are not enforced (nothing is trusted to be written), the identity is validated as usual.
   // The header must then only be read.
   static Segment inspect(const std::string& name, const QueueConfig& config = {});
-  // Removes the name (mappings that exist stay valid). Returns false if there was no such queue.
+  // Removes the name (mappings that exist stay valid). Returns false if there was no such queue;
+  // throws shmq::Error if it may not be removed (another user's, in a sticky /dev/shm).
   static bool remove(const std::string& name);
 
   Segment(Segment&&) noexcept;
