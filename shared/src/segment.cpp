@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <boost/interprocess/mapped_region.hpp>
-#include <cerrno>
 #include <boost/interprocess/shared_memory_object.hpp>
+#include <cerrno>
 #include <cstring>
 #include <new>
 #include <thread>
