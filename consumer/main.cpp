@@ -168,7 +168,9 @@ void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progres
     if (sinks.record) sinks.record->flush();
     if (sinks.output) sinks.output->flush();
     progress.messages += batch.size();
-    if (progress.line.due()) progress.line.draw(progress.messages, progress.bytes, consumer.depth());
+    if (progress.line.due()) {
+      progress.line.draw(progress.messages, progress.bytes, consumer.depth());
+    }
     progress.skipped += batch.skipped();
     progress.corrupt_slots += batch.corrupt();
     consumer.release(batch);

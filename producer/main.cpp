@@ -12,9 +12,9 @@
 
 #include "exit_codes.hpp"
 #include "line_source.hpp"
+#include "options.hpp"
 #include "progress_file.hpp"
 #include "progress_line.hpp"
-#include "options.hpp"
 #include "shmq/message_format.hpp"
 #include "shmq/producer.hpp"
 #include "signals.hpp"

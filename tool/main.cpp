@@ -53,7 +53,9 @@ Settings read_settings(const po::variables_map& values) {
   if (values.count("interval")) {
     settings.interval = parse_seconds(values["interval"].as<std::string>(), "interval");
   }
-  if (values.count("count")) settings.count = parse_count(values["count"].as<std::string>(), "count");
+  if (values.count("count")) {
+    settings.count = parse_count(values["count"].as<std::string>(), "count");
+  }
 
   const bool is_list = settings.command == "list";
   if (!is_list && settings.command != "stat" && settings.command != "check" &&
@@ -61,7 +63,8 @@ Settings read_settings(const po::variables_map& values) {
     throw UsageError("unknown command '" + settings.command + "' (list, stat, check, remove)");
   }
   if (is_list != settings.name.empty()) {
-    throw UsageError(is_list ? "list takes no queue name" : settings.command + " needs a queue name");
+    throw UsageError(is_list ? "list takes no queue name"
+                             : settings.command + " needs a queue name");
   }
   if (settings.json && settings.command != "list" && settings.command != "stat") {
     throw UsageError("--json is for list and stat");

@@ -84,14 +84,15 @@ std::string verdict(const QueueSnapshot& snapshot) {
 std::string list_table(const std::vector<ListRow>& rows) {
   std::ostringstream out;
   out << std::left << std::setw(24) << "NAME" << std::right << std::setw(10) << "CAPACITY"
-      << std::setw(10) << "SLOT" << std::setw(10) << "DEPTH" << "  " << std::left << std::setw(14)
-      << "PRODUCERS" << std::setw(14) << "CONSUMERS" << "STATE\n";
+      << std::setw(10) << "SLOT" << std::setw(10) << "DEPTH"
+      << "  " << std::left << std::setw(14) << "PRODUCERS" << std::setw(14) << "CONSUMERS"
+      << "STATE\n";
   for (const auto& row : rows) {
     out << std::left << std::setw(24) << row.name << std::right;
     if (!row.snapshot) {
-      out << std::setw(10) << "-" << std::setw(10) << "-" << std::setw(10) << "-" << "  "
-          << std::left << std::setw(14) << "-" << std::setw(14) << "-" << "unreadable: "
-          << row.error << "\n";
+      out << std::setw(10) << "-" << std::setw(10) << "-" << std::setw(10) << "-"
+          << "  " << std::left << std::setw(14) << "-" << std::setw(14) << "-"
+          << "unreadable: " << row.error << "\n";
       continue;
     }
     const QueueSnapshot& s = *row.snapshot;
@@ -112,8 +113,8 @@ std::string list_json(const std::vector<ListRow>& rows) {
     if (rows[i].snapshot) {
       json_fields(out, *rows[i].snapshot);
     } else {
-      out << "\"name\":" << quoted(rows[i].name) << ",\"state\":\"unreadable\",\"error\":"
-          << quoted(rows[i].error);
+      out << "\"name\":" << quoted(rows[i].name)
+          << ",\"state\":\"unreadable\",\"error\":" << quoted(rows[i].error);
     }
     out << "}";
   }

@@ -28,8 +28,10 @@ struct ListRow {
 [[nodiscard]] std::string list_table(const std::vector<ListRow>& rows);
 [[nodiscard]] std::string list_json(const std::vector<ListRow>& rows);
 
-[[nodiscard]] std::string stat_text(const QueueSnapshot& snapshot, const std::optional<Rates>& rates);
-[[nodiscard]] std::string stat_json(const QueueSnapshot& snapshot, const std::optional<Rates>& rates);
+[[nodiscard]] std::string stat_text(const QueueSnapshot& snapshot,
+                                    const std::optional<Rates>& rates);
+[[nodiscard]] std::string stat_json(const QueueSnapshot& snapshot,
+                                    const std::optional<Rates>& rates);
 
 // "healthy", or "stale: ..." / "corrupt: ..." saying why, in one line.
 [[nodiscard]] std::string verdict(const QueueSnapshot& snapshot);

@@ -161,7 +161,9 @@ CommonOptions read_common_options(const po::variables_map& values) {
     options.config.slot_size = to_u32(
         parse_size(values["slot-size"].as<std::string>(), "slot-size"), "slot-size", 64U << 20);
   }
-  if (values.count("mode")) options.config.permissions = parse_mode(values["mode"].as<std::string>());
+  if (values.count("mode")) {
+    options.config.permissions = parse_mode(values["mode"].as<std::string>());
+  }
   if (values.count("allow-owner")) {
     options.config.allowed_owner = parse_uid(values["allow-owner"].as<std::string>());
   }

@@ -30,7 +30,9 @@ ProgressLine::ProgressLine(std::string role, bool wanted)
   last_time_ = std::chrono::steady_clock::now();
 }
 
-ProgressLine::~ProgressLine() { clear(); }
+ProgressLine::~ProgressLine() {
+  clear();
+}
 
 void ProgressLine::draw(std::uint64_t messages, std::uint64_t bytes, std::uint32_t depth) {
   const auto now = std::chrono::steady_clock::now();

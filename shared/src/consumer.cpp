@@ -77,8 +77,12 @@ struct Consumer::Impl {
         case SlotVerdict::message:
           batch.messages_.emplace_back(ring.payload(position), length);
           break;
-        case SlotVerdict::skipped: ++batch.skipped_; break;
-        case SlotVerdict::corrupt: ++batch.corrupt_; break;
+        case SlotVerdict::skipped:
+          ++batch.skipped_;
+          break;
+        case SlotVerdict::corrupt:
+          ++batch.corrupt_;
+          break;
       }
     }
   }

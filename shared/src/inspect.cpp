@@ -17,7 +17,7 @@ namespace {
 struct Counts {
   std::uint64_t items = 0;  // the semaphore words, as read
   std::uint64_t room = 0;
-  bool stable = false;      // both words unchanged across a re-read
+  bool stable = false;  // both words unchanged across a re-read
 };
 
 std::uint32_t count_of(std::uint64_t word) {
@@ -101,17 +101,20 @@ void read_processes(const layout::Header& header, QueueSnapshot& snapshot) {
 
 const char* to_string(QueueState state) noexcept {
   switch (state) {
-    case QueueState::healthy: return "healthy";
-    case QueueState::stale: return "stale";
-    case QueueState::corrupt: return "corrupt";
+    case QueueState::healthy:
+      return "healthy";
+    case QueueState::stale:
+      return "stale";
+    case QueueState::corrupt:
+      return "corrupt";
   }
   return "unknown";
 }
 
 std::uint32_t QueueSnapshot::count(layout::Role role, bool alive) const noexcept {
-  return static_cast<std::uint32_t>(std::count_if(
-      processes.begin(), processes.end(),
-      [&](const ProcessInfo& p) { return p.role == role && p.alive == alive; }));
+  return static_cast<std::uint32_t>(
+      std::count_if(processes.begin(), processes.end(),
+                    [&](const ProcessInfo& p) { return p.role == role && p.alive == alive; }));
 }
 
 QueueState QueueSnapshot::state() const noexcept {
@@ -162,7 +165,8 @@ std::vector<std::string> list_queue_names() {
     const int fd = ::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) continue;
     std::uint64_t magic = 0;
-    const bool ours = ::pread(fd, &magic, sizeof magic, 0) == sizeof magic && magic == layout::kMagic;
+    const bool ours =
+        ::pread(fd, &magic, sizeof magic, 0) == sizeof magic && magic == layout::kMagic;
     ::close(fd);
     if (ours) names.push_back(name);
   }

@@ -87,7 +87,9 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   batch.first_ = range.first;
   batch.count_ = range.count;
   for (std::uint32_t i = 0; i < range.count; ++i) {
-    if (i + kPrefetchAhead < range.count) self.ring.prefetch(range.first + i + kPrefetchAhead, true);
+    if (i + kPrefetchAhead < range.count) {
+      self.ring.prefetch(range.first + i + kPrefetchAhead, true);
+    }
     // An unfilled slot publishes as an empty message, never as stale bytes. (The write also
     // brings the slot's line to us ahead of the caller's copy.)
     self.ring.slot_header(range.first + i).length = 0;

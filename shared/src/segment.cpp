@@ -11,8 +11,8 @@
 #include <new>
 #include <thread>
 
-#include "shmq/errors.hpp"
 #include "shmq/cursor_semaphore.hpp"
+#include "shmq/errors.hpp"
 #include "shmq/header_validation.hpp"
 #include "shmq/names.hpp"
 #include "shmq/robust_mutex.hpp"
@@ -117,8 +117,8 @@ std::unique_ptr<Segment::Mapping> create(const std::string& name, const QueueCon
 
 // Opens and maps an existing segment. `access` read_only is for inspection: it never writes, so
 // a queue of any owner and mode may be looked at (the identity is still validated).
-std::unique_ptr<Segment::Mapping> open_existing(const std::string& name,
-                                                const QueueConfig& config, bip::mode_t access) {
+std::unique_ptr<Segment::Mapping> open_existing(const std::string& name, const QueueConfig& config,
+                                                bip::mode_t access) {
   auto mapping = std::make_unique<Segment::Mapping>();
   try {
     mapping->shm = bip::shared_memory_object(bip::open_only, name.c_str(), access);

@@ -27,7 +27,8 @@ void append(Bytes& out, const T& value) {
 
 void save(const fs::path& path, const Bytes& bytes) {
   std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
 // The layout fuzz_header.cpp reads: identity fields, file size, fstat facts.
@@ -77,8 +78,10 @@ int main(int argc, char** argv) {
   const fs::path dir = argv[1];
   fs::create_directories(dir / "header");
   fs::create_directories(dir / "slots");
-  const Geometry geometries[] = {{1, 1, false, false}, {8, 64, false, false},
-                                 {1024, 1024, true, true}, {200, 4096, true, false}};
+  const Geometry geometries[] = {{1, 1, false, false},
+                                 {8, 64, false, false},
+                                 {1024, 1024, true, true},
+                                 {200, 4096, true, false}};
   int n = 0;
   for (const auto& geometry : geometries) {
     save(dir / "header" / ("seed-" + std::to_string(n++)), header_seed(geometry));

@@ -38,7 +38,8 @@ struct Attacker {
       : segment(Segment::open(name, OpenMode::open_only, QueueConfig{})) {}
 
   layout::SlotHeader& slot(std::uint64_t index) const {
-    return *reinterpret_cast<layout::SlotHeader*>(segment.slot(index % segment.geometry().capacity));
+    return *reinterpret_cast<layout::SlotHeader*>(
+        segment.slot(index % segment.geometry().capacity));
   }
 
   Segment segment;
@@ -101,10 +102,14 @@ TEST_CASE("a segment truncated under the handles reports lost instead of dying o
   REQUIRE(put_text(producer, "accepted before the truncation") == Status::ok);
 
   off_t keep = 0;
-  SECTION("to nothing") { keep = 0; }
+  SECTION("to nothing") {
+    keep = 0;
+  }
   // (A cut inside a page leaves the rest of that page readable as zeros: that is corruption, not
   // a fault. Whole pages beyond the end are what raises SIGBUS.)
-  SECTION("to its first page: the semaphores stay, the slots are gone") { keep = 4096; }
+  SECTION("to its first page: the semaphores stay, the slots are gone") {
+    keep = 4096;
+  }
   REQUIRE(truncate(queue.path().c_str(), keep) == 0);
 
   std::vector<std::byte> out;
@@ -147,11 +152,18 @@ TEST_CASE("a hostile writer flipping lengths, stamps and cursors causes errors, 
       const std::uint64_t r = random();
       auto& slot = attacker.slot(r >> 40);
       switch (r % 8) {
-        case 0: slot.length = static_cast<std::uint32_t>(r >> 8); break;
-        case 1: slot.stamp.store(r); break;
+        case 0:
+          slot.length = static_cast<std::uint32_t>(r >> 8);
+          break;
+        case 1:
+          slot.stamp.store(r);
+          break;
         // relaxed: a hostile write; ordering is what the attack ignores.
-        case 2: items.fetch_add((r & 0xFF) << 32, std::memory_order_relaxed); break;
-        default: std::this_thread::yield();
+        case 2:
+          items.fetch_add((r & 0xFF) << 32, std::memory_order_relaxed);
+          break;
+        default:
+          std::this_thread::yield();
       }
     }
   });

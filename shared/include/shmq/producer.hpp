@@ -66,11 +66,11 @@ class Producer {
   void close() noexcept;
 
   [[nodiscard]] const Geometry& geometry() const noexcept;
-  [[nodiscard]] bool created_queue() const noexcept;
+  [[nodiscard]] bool created_queue() const noexcept;  // whether this handle created the segment
   // Dead processes whose leftovers were repaired when this handle attached (a stale queue), and
   // whether an abandoned half-created segment was replaced.
   [[nodiscard]] std::uint32_t reaped_at_attach() const noexcept;
-  [[nodiscard]] bool replaced_abandoned() const noexcept;   // whether this handle created the segment
+  [[nodiscard]] bool replaced_abandoned() const noexcept;
   [[nodiscard]] std::uint64_t messages() const noexcept;  // published by this handle
   [[nodiscard]] std::uint32_t depth() const noexcept;     // messages in the ring (a snapshot)
 
