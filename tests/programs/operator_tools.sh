@@ -7,12 +7,22 @@ SHMQ="$BIN/shmq"
 for command in list stat check remove; do
   "$SHMQ" --help | grep -q "^  $command" || fail "shmq --help lacks $command"
 done
-code=0; "$SHMQ" frobnicate 2>/dev/null || code=$?
-[[ $code == 2 ]] || fail "unknown command: exit $code, expected 2"
-code=0; "$SHMQ" stat 2>/dev/null || code=$?
-[[ $code == 2 ]] || fail "stat without a name: exit $code, expected 2"
-code=0; "$SHMQ" check "../x" 2>/dev/null || code=$?
-[[ $code == 2 ]] || fail "check of a bad name: exit $code, expected 2"
+expect_tool_usage() {  # args...
+  local code=0 out
+  out=$("$SHMQ" "$@" 2>&1 >/dev/null) || code=$?
+  [[ $code == 2 ]] || fail "shmq $*: exit $code, expected 2 ($out)"
+  [[ $(wc -l <<< "$out") == 1 ]] || fail "shmq $*: not one line: $out"
+}
+expect_tool_usage frobnicate
+expect_tool_usage
+expect_tool_usage stat
+expect_tool_usage list extra-name
+expect_tool_usage check "../x"
+expect_tool_usage check q --json
+expect_tool_usage stat q --count 3
+expect_tool_usage stat q --watch --interval 0
+expect_tool_usage stat q --force
+expect_tool_usage remove q --watch
 
 echo "a live queue: 100 messages waiting in a 200-slot ring, one producer attached"
 new_queue stat; q=$Q

@@ -136,7 +136,7 @@ TEST_CASE("a consumer blocked on an empty queue notices the truncation", "[unit]
 }
 
 // Excluded from the ThreadSanitizer run: the races here are the attack.
-TEST_CASE("a hostile writer flipping lengths, stamps and cursors causes errors, never faults",
+TEST_CASE("a hostile writer flipping lengths, stamps and both semaphores causes errors, not faults",
           "[unit][hostile][hostile-writer]") {
   TestQueue queue("hostile-writer");
   Producer producer(queue.name(), OpenMode::create_only, small());
@@ -147,20 +147,26 @@ TEST_CASE("a hostile writer flipping lengths, stamps and cursors causes errors, 
   std::thread corrupter([&] {
     std::mt19937_64 random(42);
     auto& items = attacker.segment.header().items.word;
+    auto& room = attacker.segment.header().room.word;
     // relaxed: the flag only ends the loop.
     while (!done.load(std::memory_order_relaxed)) {
       const std::uint64_t r = random();
       auto& slot = attacker.slot(r >> 40);
-      switch (r % 8) {
+      // Mostly slots, now and then a semaphore; in between, the others get to run.
+      switch (r % 64) {
         case 0:
           slot.length = static_cast<std::uint32_t>(r >> 8);
           break;
         case 1:
           slot.stamp.store(r);
           break;
-        // relaxed: a hostile write; ordering is what the attack ignores.
         case 2:
-          items.fetch_add((r & 0xFF) << 32, std::memory_order_relaxed);
+          // relaxed: a hostile write; ordering is what the attack ignores.
+          items.fetch_add(((r >> 8) & 7) << 32, std::memory_order_relaxed);
+          break;
+        case 3:
+          // relaxed: as above. More room than the ring has: the producer overwrites held slots.
+          room.fetch_add(((r >> 8) & 7) << 32, std::memory_order_relaxed);
           break;
         default:
           std::this_thread::yield();
