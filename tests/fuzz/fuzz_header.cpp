@@ -3,22 +3,12 @@
 // either throws shmq::Error or returns a geometry that really describes a file of that size.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
+#include "fuzz_input.hpp"
 #include "shmq/errors.hpp"
 #include "shmq/header_validation.hpp"
 
 namespace {
-
-template <class T>
-T take(const std::uint8_t*& data, std::size_t& size) {
-  T value{};
-  const std::size_t n = size < sizeof value ? size : sizeof value;
-  std::memcpy(&value, data, n);
-  data += n;
-  size -= n;
-  return value;
-}
 
 void expect(bool condition) {
   if (!condition) __builtin_trap();
@@ -28,9 +18,10 @@ void expect(bool condition) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace shmq;
-  const auto fields = take<layout::IdentityFields>(data, size);
-  const auto file_size = take<std::uint64_t>(data, size);
-  const auto facts_bits = take<std::uint64_t>(data, size);
+  fuzz::Input input(data, size);
+  const auto fields = input.take<layout::IdentityFields>();
+  const auto file_size = input.take<std::uint64_t>();
+  const auto facts_bits = input.take<std::uint64_t>();
   const FileFacts facts{(facts_bits & 1) != 0, static_cast<std::uint32_t>(facts_bits >> 32),
                         static_cast<std::uint32_t>(facts_bits >> 1) & 07777U};
   try {

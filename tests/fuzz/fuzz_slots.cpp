@@ -2,11 +2,13 @@
 // the payloads. The input is a ring's geometry, a run of positions and the raw bytes of the slots.
 // The slots live in a heap block of exactly the ring's size, so AddressSanitizer stops any read
 // that the stamp/length checks let past the end of a slot's payload or of the ring.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "fuzz_input.hpp"
 #include "shmq/layout.hpp"
 #include "shmq/message_format.hpp"
 #include "shmq/slot_verdict.hpp"
@@ -15,30 +17,21 @@ namespace {
 
 volatile std::uint64_t g_sink = 0;
 
-template <class T>
-T take(const std::uint8_t*& data, std::size_t& size) {
-  T value{};
-  const std::size_t n = size < sizeof value ? size : sizeof value;
-  std::memcpy(&value, data, n);
-  data += n;
-  size -= n;
-  return value;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace shmq;
-  const std::uint32_t capacity = take<std::uint8_t>(data, size) % 16 + 1;
-  const std::uint32_t slot_size = take<std::uint16_t>(data, size) % 512 + 1;
-  const std::uint64_t first = take<std::uint64_t>(data, size);
-  const std::uint32_t count = take<std::uint8_t>(data, size) % (capacity + 1);
+  fuzz::Input input(data, size);
+  const std::uint32_t capacity = input.take<std::uint8_t>() % 16 + 1;
+  const std::uint32_t slot_size = input.take<std::uint16_t>() % 512 + 1;
+  const std::uint64_t first = input.take<std::uint64_t>();
+  const std::uint32_t count = input.take<std::uint8_t>() % (capacity + 1);
   const std::size_t stride = layout::slot_stride_for(slot_size);
 
   // new[] of the exact size: ASan's redzone starts right after the last slot.
   auto* ring = new std::byte[capacity * stride];
   std::memset(ring, 0, capacity * stride);
-  std::memcpy(ring, data, size < capacity * stride ? size : capacity * stride);
+  std::memcpy(ring, input.data(), std::min(input.size(), capacity * stride));
 
   message_format::Checker checker;
   std::uint64_t sum = 0;

@@ -32,66 +32,64 @@ Status put_text(Producer& producer, const std::string& text) {
   return producer.put_for(std::as_bytes(std::span(text)), 1s);
 }
 
-// The attacker's own view of the queue: another mapping of the same file.
-struct Attacker {
-  explicit Attacker(const std::string& name)
-      : segment(Segment::open(name, OpenMode::open_only, QueueConfig{})) {}
+// A live queue with a producer and a consumer attached, and an attacker holding its own mapping
+// of the same file.
+struct UnderAttack {
+  explicit UnderAttack(const char* tag)
+      : queue(tag),
+        producer(queue.name(), OpenMode::create_only, small()),
+        consumer(queue.name(), OpenMode::open_only),
+        view(Segment::open(queue.name(), OpenMode::open_only, QueueConfig{})) {}
 
-  layout::SlotHeader& slot(std::uint64_t index) const {
-    return *reinterpret_cast<layout::SlotHeader*>(
-        segment.slot(index % segment.geometry().capacity));
+  [[nodiscard]] layout::SlotHeader& slot(std::uint64_t index) const {
+    return *reinterpret_cast<layout::SlotHeader*>(view.slot(index % view.geometry().capacity));
   }
+  [[nodiscard]] layout::Header& header() const { return view.header(); }
 
-  Segment segment;
+  TestQueue queue;
+  Producer producer;
+  Consumer consumer;
+  Segment view;
 };
 
 }  // namespace
 
 TEST_CASE("a slot length beyond the slot size is reported as corrupt", "[unit][hostile]") {
-  TestQueue queue("hostile-length");
-  Producer producer(queue.name(), OpenMode::create_only, small());
-  Consumer consumer(queue.name(), OpenMode::open_only);
-  Attacker attacker(queue.name());
-  REQUIRE(put_text(producer, "first") == Status::ok);
-  REQUIRE(put_text(producer, "second") == Status::ok);
-  attacker.slot(0).length = 0xFFFFFFF0U;
+  UnderAttack live("hostile-length");
+  REQUIRE(put_text(live.producer, "first") == Status::ok);
+  REQUIRE(put_text(live.producer, "second") == Status::ok);
+  live.slot(0).length = 0xFFFFFFF0U;
 
   ReadBatch batch;
-  CHECK(consumer.take(batch, 16, Clock::now() + 1s) == Status::corrupt);
+  CHECK(live.consumer.take(batch, 16, Clock::now() + 1s) == Status::corrupt);
   CHECK(batch.corrupt() == 1);
   REQUIRE(batch.size() == 1);  // the good message behind it is still delivered
   CHECK(std::string(reinterpret_cast<const char*>(batch[0].data()), batch[0].size()) == "second");
-  consumer.release(batch);
+  live.consumer.release(batch);
 }
 
 TEST_CASE("a stamp that does not match its position is reported as corrupt", "[unit][hostile]") {
-  TestQueue queue("hostile-stamp");
-  Producer producer(queue.name(), OpenMode::create_only, small());
-  Consumer consumer(queue.name(), OpenMode::open_only);
-  Attacker attacker(queue.name());
-  REQUIRE(put_text(producer, "message") == Status::ok);
+  UnderAttack live("hostile-stamp");
+  REQUIRE(put_text(live.producer, "message") == Status::ok);
   // A stamp from a later lap: looks published, but not for this position.
-  attacker.slot(0).stamp.store(layout::stamp(16, layout::kSlotPublished));
+  live.slot(0).stamp.store(layout::stamp(16, layout::kSlotPublished));
   std::vector<std::byte> out;
-  CHECK(consumer.get_for(out, 1s) == Status::corrupt);
+  CHECK(live.consumer.get_for(out, 1s) == Status::corrupt);
 }
 
 TEST_CASE("a semaphore that claims more items than the ring holds hands out only real slots",
           "[unit][hostile]") {
-  TestQueue queue("hostile-count");
-  Producer producer(queue.name(), OpenMode::create_only, small());
-  Consumer consumer(queue.name(), OpenMode::open_only);
-  Attacker attacker(queue.name());
-  REQUIRE(put_text(producer, "real") == Status::ok);
+  UnderAttack live("hostile-count");
+  REQUIRE(put_text(live.producer, "real") == Status::ok);
   // Givers' limit a billion units ahead of the takers' cursor.
-  attacker.segment.header().items.word.fetch_add(std::uint64_t{1'000'000'000} << 32);
+  live.header().items.word.fetch_add(std::uint64_t{1'000'000'000} << 32);
 
   ReadBatch batch;
-  CHECK(consumer.take(batch, 1U << 20, Clock::now() + 1s) == Status::corrupt);
+  CHECK(live.consumer.take(batch, 1U << 20, Clock::now() + 1s) == Status::corrupt);
   // At most one lap of the ring was taken: 1 real message, the rest never published.
   CHECK(batch.size() == 1);
   CHECK(batch.corrupt() == 15);
-  consumer.release(batch);
+  live.consumer.release(batch);
 }
 
 TEST_CASE("a segment truncated under the handles reports lost instead of dying of SIGBUS",
@@ -138,20 +136,17 @@ TEST_CASE("a consumer blocked on an empty queue notices the truncation", "[unit]
 // Excluded from the ThreadSanitizer run: the races here are the attack.
 TEST_CASE("a hostile writer flipping lengths, stamps and both semaphores causes errors, not faults",
           "[unit][hostile][hostile-writer]") {
-  TestQueue queue("hostile-writer");
-  Producer producer(queue.name(), OpenMode::create_only, small());
-  Consumer consumer(queue.name(), OpenMode::open_only);
-  Attacker attacker(queue.name());
+  UnderAttack live("hostile-writer");
   std::atomic<bool> done{false};
 
   std::thread corrupter([&] {
     std::mt19937_64 random(42);
-    auto& items = attacker.segment.header().items.word;
-    auto& room = attacker.segment.header().room.word;
+    auto& items = live.header().items.word;
+    auto& room = live.header().room.word;
     // relaxed: the flag only ends the loop.
     while (!done.load(std::memory_order_relaxed)) {
       const std::uint64_t r = random();
-      auto& slot = attacker.slot(r >> 40);
+      auto& slot = live.slot(r >> 40);
       // Mostly slots, now and then a semaphore; in between, the others get to run.
       switch (r % 64) {
         case 0:
@@ -178,7 +173,7 @@ TEST_CASE("a hostile writer flipping lengths, stamps and both semaphores causes 
     const std::string text(40, 'm');
     // relaxed: the flag only ends the loop.
     for (int i = 0; i < 20000 && !done.load(std::memory_order_relaxed); ++i) {
-      (void)put_text(producer, text);
+      (void)put_text(live.producer, text);
     }
   });
 
@@ -186,7 +181,7 @@ TEST_CASE("a hostile writer flipping lengths, stamps and both semaphores causes 
   std::uint64_t delivered = 0;
   ReadBatch batch;
   for (int round = 0; round < 20000; ++round) {
-    const Status status = consumer.take(batch, 16, Clock::now() + 1ms);
+    const Status status = live.consumer.take(batch, 16, Clock::now() + 1ms);
     REQUIRE((status == Status::ok || status == Status::corrupt || status == Status::timeout));
     for (std::size_t i = 0; i < batch.size(); ++i) {
       REQUIRE(batch[i].size() <= kSlotSize);
@@ -195,7 +190,7 @@ TEST_CASE("a hostile writer flipping lengths, stamps and both semaphores causes 
     }
     corrupt += batch.corrupt();
     delivered += batch.size();
-    consumer.release(batch);
+    live.consumer.release(batch);
   }
   // relaxed: the join below orders everything.
   done.store(true, std::memory_order_relaxed);
