@@ -53,13 +53,38 @@ struct Consumer::Impl {
         entry.held_count.store(max, std::memory_order_relaxed);
         failpoint::reach(failpoint::kConsumerHoldingMutex);
         range.count = ring.items().try_take(max).count;
+        entry.held_count.store(range.count, std::memory_order_relaxed);
         // relaxed: a hint (see Ring::taken()).
         ring.header().consumer.taken.store(range.first + range.count, std::memory_order_relaxed);
-      }
-      entry.held_first.store(range.first, std::memory_order_relaxed);
-      entry.held_count.store(range.count, std::memory_order_relaxed);
+      }  // (take_orphans_locked journals the orphans it hands us itself)
       return range;
     });
+  }
+
+  // Hands the held slots back to producers.
+  void release_held() {
+    if (held.count == 0) return;
+    failpoint::reach(failpoint::kConsumerBeforeRelease);
+    auto& side = ring.header().consumer;
+    if (!multi) {
+      ring.room().give(held.count);  // the release: producers may reuse the slots now
+      // relaxed: a hint (see Ring::released()).
+      side.released.store(held.first + held.count, std::memory_order_relaxed);
+    } else {
+      for (std::uint32_t i = 0; i < held.count; ++i) {
+        ring.set_stamp(held.first + i, layout::kSlotDone);
+      }
+      failpoint::reach(failpoint::kConsumerAfterStamps);
+      ring.locked([&] {
+        ring.advance_released_locked();
+        // relaxed: the mutex orders the journal; our done stamps now speak for our slots.
+        attachment.entry().held_count.store(0, std::memory_order_relaxed);
+      });
+    }
+    count_messages(side.messages_out, held.messages, multi);
+    count_messages(attachment.entry().messages, held.messages, false);
+    finished += held.messages;
+    held = Held{};
   }
 
   // Reads each slot's stamp and length once and checks them before exposing the payload.
@@ -95,8 +120,14 @@ struct Consumer::Impl {
   std::uint64_t next;          // single-consumer: the next position we will take
   bool leftover_stream;
   std::uint64_t finished = 0;  // messages released by this handle
-  ReadBatch* held = nullptr;   // taken and not yet released
-  ReadBatch single;            // get()'s one-message batch
+  // Slots taken and not yet released. Kept here, not as a pointer to the caller's batch: a
+  // batch object may be gone, or be a stale copy, by the time it is released.
+  struct Held {
+    std::uint64_t first = 0;
+    std::uint32_t count = 0;
+    std::uint32_t messages = 0;  // of them, the ones that held a message
+  } held;
+  ReadBatch single;  // get()'s one-message batch
   bool closed = false;
 };
 
@@ -110,7 +141,7 @@ Consumer& Consumer::operator=(Consumer&&) noexcept = default;
 
 Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point until) {
   Impl& self = *impl_;
-  if (self.held != nullptr) release(*self.held);
+  self.release_held();
   batch.reset();
   max = std::min(max, self.ring.geometry().capacity);
   if (max == 0) return Status::ok;
@@ -129,35 +160,17 @@ Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point unt
     batch.reset();
     return Status::lost;
   }
-  self.held = &batch;
+  self.held = {range.first, range.count, static_cast<std::uint32_t>(batch.messages_.size())};
   return batch.corrupt_ != 0 ? Status::corrupt : Status::ok;
 }
 
 void Consumer::release(ReadBatch& batch) {
   Impl& self = *impl_;
-  if (batch.count_ == 0) return;
-  failpoint::reach(failpoint::kConsumerBeforeRelease);
-  auto& side = self.ring.header().consumer;
-  if (!self.multi) {
-    self.ring.room().give(batch.count_);  // the release: producers may reuse the slots now
-    // relaxed: a hint (see Ring::released()).
-    side.released.store(batch.first_ + batch.count_, std::memory_order_relaxed);
-  } else {
-    for (std::uint32_t i = 0; i < batch.count_; ++i) {
-      self.ring.set_stamp(batch.first_ + i, layout::kSlotDone);
-    }
-    failpoint::reach(failpoint::kConsumerAfterStamps);
-    self.ring.locked([&] {
-      self.ring.advance_released_locked();
-      // relaxed: the mutex orders the journal; our done stamps now speak for our slots.
-      self.attachment.entry().held_count.store(0, std::memory_order_relaxed);
-    });
+  // Only the batch taken last: a copy, or one released already (by a later take), releases
+  // nothing.
+  if (batch.count_ != 0 && batch.first_ == self.held.first && batch.count_ == self.held.count) {
+    self.release_held();
   }
-  const auto delivered = static_cast<std::uint64_t>(batch.messages_.size());
-  count_messages(side.messages_out, delivered, self.multi);
-  count_messages(self.attachment.entry().messages, delivered, false);
-  self.finished += delivered;
-  if (self.held == &batch) self.held = nullptr;
   batch.reset();
 }
 
@@ -191,8 +204,7 @@ Status Consumer::get_for(std::vector<std::byte>& out, Clock::duration timeout) {
 void Consumer::close() noexcept {
   if (!impl_ || impl_->closed) return;
   impl_->closed = true;
-  if (impl_->held != nullptr) impl_->held->reset();  // its slots are handed out again below
-  impl_->held = nullptr;
+  impl_->held = {};            // its slots are handed out again below
   impl_->attachment.detach();  // messages still held are handed out again
 }
 

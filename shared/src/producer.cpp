@@ -107,7 +107,14 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
 
 void Producer::publish(WriteBatch& batch) {
   Impl& self = *impl_;
-  if (batch.count_ == 0) return;
+  // Only the batch claimed last: a copy, or one published already (by a later claim, put, join
+  // or close), publishes nothing.
+  const WriteBatch& mine = self.outstanding;
+  if (batch.count_ == 0 || batch.ring_ != mine.ring_ || batch.first_ != mine.first_ ||
+      batch.count_ != mine.count_) {
+    batch = WriteBatch{};
+    return;
+  }
   failpoint::reach(failpoint::kProducerBeforePublish);
   for (std::uint32_t i = 0; i < batch.count_; ++i) {
     self.ring.set_stamp(batch.first_ + i, layout::kSlotPublished);
@@ -129,7 +136,7 @@ void Producer::publish(WriteBatch& batch) {
   count_messages(self.attachment.entry().messages, batch.count_, false);
   self.published += batch.count_;
   self.put_end = batch.first_ + batch.count_;
-  if (&batch != &self.outstanding) self.outstanding = WriteBatch{};
+  self.outstanding = WriteBatch{};
   batch = WriteBatch{};
 }
 

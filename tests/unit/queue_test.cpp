@@ -150,6 +150,35 @@ TEST_CASE("batches claim, publish, take and release several slots at once", "[un
   }
 }
 
+TEST_CASE("a batch published or released for the caller already is not counted twice",
+          "[unit][queue]") {
+  for (bool multi : {false, true}) {
+    TestQueue queue("stale");
+    Producer producer(queue.name(), OpenMode::create_only, config(8, 64, multi));
+    Consumer consumer(queue.name(), OpenMode::open_only);
+    WriteBatch claimed;
+    REQUIRE(producer.claim(claimed, 2, Clock::now()) == Status::ok);
+    for (std::uint32_t i = 0; i < claimed.size(); ++i) claimed.set_length(i, 0);
+    WriteBatch copy = claimed;
+    REQUIRE(producer.put(bytes("third")) == Status::ok);  // publishes `claimed` first
+    producer.publish(claimed);                            // stale: nothing more to publish
+    producer.publish(copy);
+    CHECK(producer.depth() == 3);
+
+    ReadBatch first;
+    ReadBatch second;
+    REQUIRE(consumer.take(first, 2, Clock::now()) == Status::ok);
+    REQUIRE(consumer.take(second, 8, Clock::now()) == Status::ok);  // releases `first`
+    CHECK(second.size() == 1);
+    consumer.release(first);  // stale: released already
+    CHECK(consumer.depth() == 0);
+    CHECK(producer.depth() == 1);  // only `second` is still held
+    consumer.release(second);
+    CHECK(producer.depth() == 0);
+    CHECK(consumer.messages() == 3);
+  }
+}
+
 TEST_CASE("a claim takes only the free slots there are", "[unit][queue]") {
   TestQueue queue("partial");
   Producer producer(queue.name(), OpenMode::create_only, config(4));
