@@ -18,6 +18,11 @@ template <class Attempt, class Ended>
 Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::time_point until,
                                 const AttachOptions& options, Attempt attempt, Ended ended) {
   if (attempt()) return Status::ok;
+  // A non-blocking call (try_put, try_get) answers at once: no spinning, no sleeping.
+  if (Clock::now() >= until) {
+    // The last producer gives before it detaches, so once it is gone one more try is final.
+    return !ended() ? Status::timeout : attempt() ? Status::ok : Status::closed;
+  }
   auto next_reap = Clock::now() + kReapInterval;
   for (;;) {
     // Wait first: the bookkeeping below (end of stream scans the process table) is for when
