@@ -34,7 +34,6 @@ constexpr std::uint32_t low_half(std::uint64_t word) { return static_cast<std::u
 constexpr std::uint32_t high_half(std::uint64_t word) {
   return static_cast<std::uint32_t>(word >> 32);
 }
-constexpr std::uint32_t available(std::uint64_t word) { return high_half(word) - low_half(word); }
 
 // The high half of the word: what givers change, so what waiters sleep on (little-endian).
 std::uint32_t* futex_word(std::atomic<std::uint64_t>& word) noexcept {
@@ -59,7 +58,7 @@ Taken CursorSemaphore::try_take(std::uint32_t max) noexcept {
   // relaxed: only a first guess for the CAS, which carries the ordering.
   std::uint64_t word = data_.word.load(std::memory_order_relaxed);
   for (;;) {
-    const std::uint32_t count = std::min(available(word), max);
+    const std::uint32_t count = std::min(units_in(word), max);
     if (count == 0) return {};
     const std::uint64_t taken = (word & ~std::uint64_t{UINT32_MAX}) | (low_half(word) + count);
     // acquire: pairs with give()'s release, so what the giver wrote before giving is visible.
@@ -80,7 +79,7 @@ Taken CursorSemaphore::take(std::uint32_t max, Clock::time_point until, WaitStra
 
 bool CursorSemaphore::wait_available(Clock::time_point until, WaitStrategy strategy) {
   // relaxed throughout: hints; the caller's take carries the ordering.
-  const auto ready = [this] { return available(data_.word.load(std::memory_order_relaxed)) != 0; };
+  const auto ready = [this] { return units_in(data_.word.load(std::memory_order_relaxed)) != 0; };
   if (strategy == WaitStrategy::spin) {
     for (;;) {
       for (int i = 0; i < kSpinBetweenYields; ++i) {
@@ -106,7 +105,7 @@ void CursorSemaphore::sleep(Clock::time_point until) noexcept {
   data_.sleepers.fetch_add(1, std::memory_order_seq_cst);
   const std::uint64_t word = data_.word.load(std::memory_order_seq_cst);
   const auto left = until - Clock::now();
-  if (available(word) == 0 && left > Clock::duration::zero()) {
+  if (units_in(word) == 0 && left > Clock::duration::zero()) {
     // relaxed: a monitoring counter with no ordering duty.
     data_.sleeps.fetch_add(1, std::memory_order_relaxed);
     const timespec relative = to_timespec(left);
@@ -142,7 +141,7 @@ void CursorSemaphore::rewind_takers(std::uint32_t cursor) noexcept {
 
 std::uint32_t CursorSemaphore::value() const noexcept {
   // relaxed: a monitoring snapshot.
-  return available(data_.word.load(std::memory_order_relaxed));
+  return units_in(data_.word.load(std::memory_order_relaxed));
 }
 
 std::uint32_t CursorSemaphore::takers_cursor() const noexcept {

@@ -9,6 +9,7 @@
 #include "shmq/errors.hpp"
 #include "shmq/names.hpp"
 #include "shmq/process_table.hpp"
+#include "shmq/ring.hpp"
 #include "shmq/segment.hpp"
 
 namespace shmq {
@@ -19,10 +20,6 @@ struct Counts {
   std::uint64_t room = 0;
   bool stable = false;  // both words unchanged across a re-read
 };
-
-std::uint32_t count_of(std::uint64_t word) {
-  return static_cast<std::uint32_t>(word >> 32) - static_cast<std::uint32_t>(word);
-}
 
 // acquire on every load: a reading that pairs with the last give/take is as fresh as it gets.
 Counts read_counts(const layout::Header& header) {
@@ -40,20 +37,20 @@ Counts read_counts(const layout::Header& header) {
 // skipped, or orphaned) for exactly their position, with a length that fits. Returns the first
 // that is not, described, or an empty string.
 std::string check_waiting_slots(const Segment& segment, const Counts& counts) {
-  const Geometry& geometry = segment.geometry();
-  const auto first = static_cast<std::uint32_t>(counts.items);
-  for (std::uint32_t i = 0; i < count_of(counts.items); ++i) {
-    const std::uint32_t position = first + i;
-    const auto& slot =
-        *reinterpret_cast<const layout::SlotHeader*>(segment.slot(position % geometry.capacity));
+  const Ring ring(segment);
+  // relaxed: the hint only supplies the upper bits of the cursor read in `counts`.
+  const std::uint64_t hint = segment.header().consumer.taken.load(std::memory_order_relaxed);
+  const std::uint64_t first = expand(static_cast<std::uint32_t>(counts.items), hint);
+  for (std::uint32_t i = 0; i < units_in(counts.items); ++i) {
+    const std::uint64_t position = first + i;
+    const auto& slot = ring.slot_header(position);
     // acquire: pairs with the producer's release of the stamp, so the length is its own.
     const std::uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
     const std::uint32_t length = slot.length;
-    const auto state = stamp & 7U;
-    const bool for_position = static_cast<std::uint32_t>(stamp >> 3) == position;
-    const bool waiting = state == layout::kSlotPublished || state == layout::kSlotSkipped ||
-                         state == layout::kSlotOrphaned;
-    if (!for_position || !waiting || length > geometry.slot_size) {
+    const bool waiting = stamp == layout::stamp(position, layout::kSlotPublished) ||
+                         stamp == layout::stamp(position, layout::kSlotSkipped) ||
+                         stamp == layout::stamp(position, layout::kSlotOrphaned);
+    if (!waiting || length > ring.geometry().slot_size) {
       return "slot of waiting position " + std::to_string(position) + " holds stamp " +
              std::to_string(stamp) + ", length " + std::to_string(length);
     }
@@ -132,8 +129,8 @@ QueueSnapshot inspect_queue(const std::string& name) {
   snapshot.geometry = segment.geometry();
   snapshot.owner = header.identity.fields.creator_uid;
   const Counts counts = read_counts(header);
-  snapshot.depth = count_of(counts.items);
-  snapshot.free_slots = count_of(counts.room);
+  snapshot.depth = units_in(counts.items);
+  snapshot.free_slots = units_in(counts.room);
   // relaxed: monitoring counters; each is a snapshot on its own.
   snapshot.high_water = header.producer.high_water.load(std::memory_order_relaxed);
   snapshot.messages_in = header.producer.messages_in.load(std::memory_order_relaxed);

@@ -65,6 +65,11 @@ class CursorSemaphore {
   layout::SemaphoreData& data_;
 };
 
+// The units a semaphore word holds: givers' limit minus takers' cursor, modulo 2^32.
+[[nodiscard]] constexpr std::uint32_t units_in(std::uint64_t word) noexcept {
+  return static_cast<std::uint32_t>(word >> 32) - static_cast<std::uint32_t>(word);
+}
+
 // The full 64-bit position whose low 32 bits are `low`, given a `hint` within 2^31 of it.
 [[nodiscard]] constexpr std::uint64_t expand(std::uint32_t low, std::uint64_t hint) noexcept {
   return hint + static_cast<std::uint64_t>(
