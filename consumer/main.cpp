@@ -14,6 +14,7 @@
 #include "options.hpp"
 #include "output_sink.hpp"
 #include "progress_line.hpp"
+#include "run_end.hpp"
 #include "shmq/consumer.hpp"
 #include "signals.hpp"
 #include "statistics.hpp"
@@ -50,16 +51,14 @@ struct Settings {
   std::optional<std::string> record;
 };
 
-struct Progress {
-  explicit Progress(bool show_line) : line("consumer", show_line) {}
+struct Progress : RunEnd {
+  explicit Progress(bool show_line) : RunEnd("end-of-stream"), line("consumer", show_line) {}
 
   ProgressLine line;
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
   std::uint64_t skipped = 0;
   std::uint64_t corrupt_slots = 0;
-  int exit_code = kExitOk;
-  std::string outcome = "end-of-stream";
 };
 
 Settings read_settings(const po::variables_map& values) {
@@ -77,14 +76,14 @@ Settings read_settings(const po::variables_map& values) {
   }
   if (!settings.verify && !settings.output) settings.output = "-";
   if (values.count("expect-producers")) {
-    settings.expect_producers = static_cast<std::uint32_t>(std::min<std::uint64_t>(
-        parse_count(values["expect-producers"].as<std::string>(), "expect-producers"), 1U << 20));
+    settings.expect_producers = parse_count_up_to(values["expect-producers"].as<std::string>(),
+                                                  "expect-producers", 1U << 20);
   }
   if (values.count("delay")) settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
   if (values.count("batch")) {
-    settings.batch = static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(parse_count(values["batch"].as<std::string>(), "batch"), 1U << 16));
+    settings.batch = parse_count_up_to(values["batch"].as<std::string>(), "batch", 1U << 16);
   }
+  if (settings.delay.count() != 0) settings.batch = 1;  // a slow consumer: one at a time
   if (values.count("record")) {
     if (!settings.verify) throw UsageError("--record needs one of the --verify options");
     settings.record = values["record"].as<std::string>();
@@ -132,34 +131,14 @@ void handle(const Consumer& consumer, const Settings& settings, Sinks& sinks,
   if (settings.common.verbose) log_message(consumer, message);
 }
 
-bool finish_on(Status status, const Settings& settings, Progress& progress) {
-  switch (status) {
-    case Status::lost:
-      report_lost("consumer", settings.common.name);
-      progress.exit_code = kExitBadQueue;
-      progress.outcome = "queue lost";
-      return true;
-    case Status::closed:
-      return true;
-    case Status::timeout:
-      progress.exit_code = kExitTimeout;
-      progress.outcome = "timeout";
-      return true;
-    case Status::cancelled:
-      progress.exit_code = kExitInterrupted;
-      progress.outcome = "interrupted";
-      return true;
-    default:
-      return false;
-  }
-}
-
 void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progress& progress) {
   ReadBatch batch;
-  const std::uint32_t batch_size = settings.delay.count() ? 1 : settings.batch;
   for (;;) {
-    const Status status = consumer.take(batch, batch_size, settings.common.deadline());
-    if (finish_on(status, settings, progress)) return;
+    const Status status = consumer.take(batch, settings.batch, settings.common.deadline());
+    if (status != Status::ok && status != Status::corrupt) {  // closed, timeout, cancelled, lost
+      progress.stop_on(status, "consumer", settings.common.name);
+      return;
+    }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       handle(consumer, settings, sinks, batch[i]);
       progress.bytes += batch[i].size();
@@ -174,15 +153,10 @@ void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progres
     progress.skipped += batch.skipped();
     progress.corrupt_slots += batch.corrupt();
     consumer.release(batch);
-    if (status == Status::corrupt) {
-      std::cerr << "consumer: queue '" << settings.common.name
-                << "' handed out an impossible slot (bad stamp or length); stopping\n";
-      progress.exit_code = kExitBadQueue;
-      progress.outcome = "corrupt queue";
-      return;
-    }
-    if (stop_requested()) {
-      finish_on(Status::cancelled, settings, progress);
+    // A corrupt batch still delivered its good messages; then the run stops.
+    if (status == Status::corrupt || stop_requested()) {
+      progress.stop_on(status == Status::corrupt ? status : Status::cancelled, "consumer",
+                       settings.common.name);
       return;
     }
     if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
@@ -207,7 +181,9 @@ int run(int argc, char** argv) {
   po::variables_map values;
   if (!parse_command_line(argc, argv, "consumer", kSynopsis, description, values)) return kExitOk;
   const Settings settings = read_settings(values);
-  if (settings.common.remove) return remove_queue("consumer", settings.common);
+  if (settings.common.remove) {
+    return remove_queue("consumer", settings.common.name, settings.common.quiet, false);
+  }
 
   const auto& stop = install_stop_handlers();
   Sinks sinks;
@@ -227,8 +203,9 @@ int run(int argc, char** argv) {
   progress.line.clear();
 
   RunStatistics stats{"consumer", settings.common.name, progress.messages, progress.bytes,
-                      stopwatch.seconds(), progress.outcome, {}};
+                      stopwatch.seconds(), progress.outcome(), {}};
   if (progress.skipped != 0) stats.extra.emplace_back("skipped", progress.skipped);
+  if (progress.corrupt_slots != 0) stats.extra.emplace_back("corrupt_slots", progress.corrupt_slots);
   if (sinks.verifier) {
     const auto counts = sinks.verifier->finish();
     stats.extra.emplace_back("producers", counts.producers);
@@ -237,12 +214,13 @@ int run(int argc, char** argv) {
     stats.extra.emplace_back("missing", counts.missing);
     if (!counts.clean()) {
       std::cerr << "consumer: verification failed: " << sinks.verifier->first_problem() << "\n";
-      if (progress.exit_code == kExitOk) progress.exit_code = kExitVerify;
+      progress.stop(kExitVerify, "verification failed");
+      stats.outcome = progress.outcome();
     }
   }
   if (!settings.common.quiet) std::cerr << summary_line(stats);
   if (!settings.common.json_path.empty()) write_json_file(stats, settings.common.json_path);
-  return progress.exit_code;
+  return progress.exit_code();
 }
 
 }  // namespace

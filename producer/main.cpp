@@ -15,6 +15,7 @@
 #include "options.hpp"
 #include "progress_file.hpp"
 #include "progress_line.hpp"
+#include "run_end.hpp"
 #include "shmq/message_format.hpp"
 #include "shmq/producer.hpp"
 #include "signals.hpp"
@@ -52,15 +53,13 @@ struct Settings {
   std::string progress_path;
 };
 
-struct Progress {
-  explicit Progress(bool show_line) : line("producer", show_line) {}
+struct Progress : RunEnd {
+  explicit Progress(bool show_line) : RunEnd("ok"), line("producer", show_line) {}
 
   ProgressFile file;
   ProgressLine line;
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
-  int exit_code = kExitOk;
-  std::string outcome = "ok";
 };
 
 Settings read_settings(const po::variables_map& values) {
@@ -80,46 +79,44 @@ Settings read_settings(const po::variables_map& values) {
     throw UsageError("--input cannot be combined with --count or --size");
   }
   if (settings.size != 0 && settings.count == 0) throw UsageError("--size needs --count");
-  settings.producer_id = values.count("producer-id") ? values["producer-id"].as<std::uint32_t>()
-                                                     : static_cast<std::uint32_t>(getpid());
+  if (settings.size != 0 && settings.common.config.slot_size &&
+      settings.size > *settings.common.config.slot_size) {
+    throw UsageError("--size is larger than --slot-size");
+  }
+  settings.producer_id = values.count("producer-id")
+                             ? parse_id(values["producer-id"].as<std::string>(), "producer-id")
+                             : static_cast<std::uint32_t>(getpid());
   if (values.count("delay")) settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
   settings.join = values.count("join") != 0;
   if (values.count("batch")) {
-    settings.batch = static_cast<std::uint32_t>(
-        std::min<std::uint64_t>(parse_count(values["batch"].as<std::string>(), "batch"), 1U << 16));
+    settings.batch = parse_count_up_to(values["batch"].as<std::string>(), "batch", 1U << 16);
   }
+  if (settings.delay.count() != 0) settings.batch = 1;  // paced: one message at a time
   if (values.count("progress")) settings.progress_path = values["progress"].as<std::string>();
   return settings;
 }
 
-void stop_on_loss(const Settings& settings, Progress& progress) {
-  report_lost("producer", settings.common.name);
-  progress.exit_code = kExitBadQueue;
-  progress.outcome = "queue lost";
-}
-
-// Claims up to `wanted` slots, waiting at most --timeout; turns a failure into an exit code.
+// Claims up to `wanted` slots, waiting at most --timeout; records why if it cannot.
 bool claim_or_stop(Producer& producer, WriteBatch& batch, std::uint64_t wanted,
                    const Settings& settings, Progress& progress) {
   const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, settings.batch));
-  const Status status = producer.claim(batch, n, settings.common.deadline());
+  // A stop request ends the run between batches, also when room never runs out.
+  const Status status =
+      stop_requested() ? Status::cancelled : producer.claim(batch, n, settings.common.deadline());
   if (status == Status::ok) return true;
-  if (status == Status::lost) {
-    stop_on_loss(settings, progress);
-    return false;
-  }
-  progress.exit_code = status == Status::timeout ? kExitTimeout : kExitInterrupted;
-  progress.outcome = status == Status::timeout ? "timeout" : "interrupted";
+  progress.stop_on(status, "producer", settings.common.name);
   return false;
 }
 
-// After each publish: keeps --progress FILE and the terminal's progress line current.
-void note_published(const Producer& producer, Progress& progress) {
+// Publishes a filled batch of `bytes` in all, keeps --progress FILE and the progress line
+// current, and paces with --delay.
+void publish(Producer& producer, WriteBatch& batch, std::uint64_t bytes, const Settings& settings,
+             Progress& progress) {
+  progress.messages += batch.size();
+  progress.bytes += bytes;
+  producer.publish(batch);
   progress.file.record(progress.messages);
   if (progress.line.due()) progress.line.draw(progress.messages, progress.bytes, producer.depth());
-}
-
-void pause_between_messages(const Settings& settings) {
   if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
 }
 
@@ -134,36 +131,28 @@ int open_input(const std::string& path) {
 bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
                 std::size_t first_line_number, const Settings& settings, Progress& progress) {
   const std::uint32_t slot_size = producer.geometry().slot_size;
-  std::size_t next = 0;
-  while (next < lines.size()) {
-    std::size_t fitting = next;
-    while (fitting < lines.size() && lines[fitting].size() <= slot_size) ++fitting;
-    if (fitting == next) {
-      std::cerr << "producer: line " << first_line_number + next << " is " << lines[next].size()
-                << " bytes, larger than the queue's slot size of " << slot_size
-                << " bytes; it and everything after it were not sent\n";
-      progress.exit_code = kExitRejected;
-      progress.outcome = "rejected";
-      return false;
-    }
+  const auto fitting = static_cast<std::size_t>(
+      std::find_if(lines.begin(), lines.end(), [&](auto line) { return line.size() > slot_size; }) -
+      lines.begin());
+  for (std::size_t next = 0; next < fitting;) {
     WriteBatch batch;
-    if (!claim_or_stop(producer, batch, settings.delay.count() ? 1 : fitting - next, settings,
-                       progress)) {
-      return false;
-    }
+    if (!claim_or_stop(producer, batch, fitting - next, settings, progress)) return false;
+    std::uint64_t bytes = 0;
     for (std::uint32_t i = 0; i < batch.size(); ++i, ++next) {
       const std::string_view line = lines[next];
       std::memcpy(batch.buffer(i).data(), line.data(), line.size());
       batch.set_length(i, static_cast<std::uint32_t>(line.size()));
-      progress.bytes += line.size();
+      bytes += line.size();
       if (settings.common.verbose) std::cerr << "Producer got message: " << line << "\n";
     }
-    progress.messages += batch.size();
-    producer.publish(batch);
-    note_published(producer, progress);
-    pause_between_messages(settings);
+    publish(producer, batch, bytes, settings, progress);
   }
-  return true;
+  if (fitting == lines.size()) return true;
+  std::cerr << "producer: line " << first_line_number + fitting << " is " << lines[fitting].size()
+            << " bytes, larger than the queue's slot size of " << slot_size
+            << " bytes; it and everything after it were not sent\n";
+  progress.stop(kExitRejected, "rejected");
+  return false;
 }
 
 void send_input(Producer& producer, int fd, const Settings& settings, Progress& progress) {
@@ -176,10 +165,7 @@ void send_input(Producer& producer, int fd, const Settings& settings, Progress& 
     if (!send_lines(producer, lines, first_line_number, settings, progress)) break;
   }
   if (fd != STDIN_FILENO) ::close(fd);
-  if (stop_requested() && progress.exit_code == kExitOk) {
-    progress.exit_code = kExitInterrupted;
-    progress.outcome = "interrupted";
-  }
+  if (stop_requested()) progress.stop_on(Status::cancelled, "producer", settings.common.name);
 }
 
 void send_generated(Producer& producer, const Settings& settings, Progress& progress) {
@@ -191,17 +177,12 @@ void send_generated(Producer& producer, const Settings& settings, Progress& prog
   std::uint64_t sequence = 0;
   while (sequence < settings.count) {
     WriteBatch batch;
-    const std::uint64_t wanted = settings.delay.count() ? 1 : settings.count - sequence;
-    if (!claim_or_stop(producer, batch, wanted, settings, progress)) return;
+    if (!claim_or_stop(producer, batch, settings.count - sequence, settings, progress)) return;
     for (std::uint32_t i = 0; i < batch.size(); ++i, ++sequence) {
       writer.write(batch.buffer(i), sequence);
       batch.set_length(i, settings.size);
     }
-    progress.messages += batch.size();
-    progress.bytes += std::uint64_t{batch.size()} * settings.size;
-    producer.publish(batch);
-    note_published(producer, progress);
-    pause_between_messages(settings);
+    publish(producer, batch, std::uint64_t{batch.size()} * settings.size, settings, progress);
   }
 }
 
@@ -217,20 +198,14 @@ void send_demo(Producer& producer, const Settings& settings, Progress& progress)
     if (!claim_or_stop(producer, batch, 1, settings, progress)) return;
     std::memcpy(batch.buffer(0).data(), text.data(), text.size());
     batch.set_length(0, static_cast<std::uint32_t>(text.size()));
-    producer.publish(batch);
-    ++progress.messages;
-    progress.bytes += text.size();
-    pause_between_messages(settings);
+    publish(producer, batch, text.size(), settings, progress);
   }
 }
 
 void wait_for_consumers(Producer& producer, const Settings& settings, Progress& progress) {
   const Status status = producer.join(settings.common.deadline());
-  if (status == Status::lost && progress.exit_code == kExitOk) stop_on_loss(settings, progress);
-  if (status == Status::timeout && progress.exit_code == kExitOk) {
-    progress.exit_code = kExitTimeout;
-    progress.outcome = "timeout waiting for consumers";
-  }
+  if (status == Status::timeout) progress.stop(kExitTimeout, "timeout waiting for consumers");
+  progress.stop_on(status, "producer", settings.common.name);
 }
 
 int run(int argc, char** argv) {
@@ -240,7 +215,7 @@ int run(int argc, char** argv) {
       ("input,i", po::value<std::string>(), "read lines from FILE, or '-' for standard input")
       ("count,c", po::value<std::string>(), "number of messages to generate (k/M/G suffixes)")
       ("size,s", po::value<std::string>(), "bytes per generated message, at least 16 (K/M suffixes)")
-      ("producer-id", po::value<std::uint32_t>(), "id written into generated messages (default: pid)")
+      ("producer-id", po::value<std::string>(), "id written into generated messages (default: pid)")
       ("delay", po::value<std::string>(), "seconds to wait after each message (demo pacing)")
       ("join", "before exiting, wait until consumers have finished every message we sent")
       ("batch", po::value<std::string>(), "messages per claim, 1-65536 (default 256)")
@@ -249,16 +224,12 @@ int run(int argc, char** argv) {
   po::variables_map values;
   if (!parse_command_line(argc, argv, "producer", kSynopsis, description, values)) return kExitOk;
   const Settings settings = read_settings(values);
-  if (settings.common.remove) return remove_queue("producer", settings.common);
+  if (settings.common.remove) {
+    return remove_queue("producer", settings.common.name, settings.common.quiet, false);
+  }
 
-  // Open the input before the queue, so that a bad path creates nothing.
+  // Open the input and the --progress file before the queue, so that a bad path creates nothing.
   const int input_fd = settings.input.empty() ? -1 : open_input(settings.input);
-  const auto& stop = install_stop_handlers();
-  Producer producer(settings.common.name, OpenMode::open_or_create, settings.common.config,
-                    AttachOptions{settings.common.wait, &stop, 1});
-  report_repairs("producer", settings.common, producer.reaped_at_attach(),
-                 producer.replaced_abandoned());
-  Stopwatch stopwatch;
   // Not in the demo, which logs every message itself, nor over lines being typed.
   const bool demo = settings.input.empty() && settings.size == 0;
   const bool typing = settings.input == "-" && isatty(STDIN_FILENO) != 0;
@@ -266,6 +237,12 @@ int run(int argc, char** argv) {
   if (!settings.progress_path.empty()) {
     progress.file = ProgressFile(settings.progress_path, settings.producer_id);
   }
+  const auto& stop = install_stop_handlers();
+  Producer producer(settings.common.name, OpenMode::open_or_create, settings.common.config,
+                    AttachOptions{settings.common.wait, &stop, 1});
+  report_repairs("producer", settings.common, producer.reaped_at_attach(),
+                 producer.replaced_abandoned());
+  Stopwatch stopwatch;
   if (!settings.input.empty()) {
     send_input(producer, input_fd, settings, progress);
   } else if (settings.size != 0) {
@@ -273,15 +250,15 @@ int run(int argc, char** argv) {
   } else {
     send_demo(producer, settings, progress);
   }
-  if (settings.join && progress.exit_code == kExitOk) wait_for_consumers(producer, settings, progress);
+  if (settings.join && !progress.stopped()) wait_for_consumers(producer, settings, progress);
   producer.close();
 
   progress.line.clear();
   RunStatistics stats{"producer", settings.common.name, progress.messages, progress.bytes,
-                      stopwatch.seconds(), progress.outcome, {}};
+                      stopwatch.seconds(), progress.outcome(), {}};
   if (!settings.common.quiet) std::cerr << summary_line(stats);
   if (!settings.common.json_path.empty()) write_json_file(stats, settings.common.json_path);
-  return progress.exit_code;
+  return progress.exit_code();
 }
 
 }  // namespace

@@ -6,8 +6,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <stdexcept>
 #include <utility>
+
+#include "options.hpp"
 
 namespace shmq::producer {
 
@@ -15,7 +16,7 @@ ProgressFile::ProgressFile(const std::string& path, std::uint32_t producer_id)
     : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)),
       producer_id_(producer_id) {
   if (fd_ < 0) {
-    throw std::runtime_error("cannot create --progress '" + path + "': " + std::strerror(errno));
+    throw cli::UsageError("cannot create --progress '" + path + "': " + std::strerror(errno));
   }
   record(0);
 }

@@ -7,7 +7,6 @@
 #include "exit_codes.hpp"
 #include "options.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/segment.hpp"
 #include "shmq/version.hpp"
 #include "signals.hpp"
 #include "snapshot_report.hpp"
@@ -132,33 +131,6 @@ int check(const Settings& settings) {
   return snapshot.state() == QueueState::healthy ? kExitOk : kExitBadQueue;
 }
 
-int remove(const Settings& settings) {
-  try {
-    const QueueSnapshot snapshot = inspect_queue(settings.name);
-    std::string live;
-    for (const auto& process : snapshot.processes) {
-      if (process.alive) live += (live.empty() ? "" : ", ") + std::to_string(process.pid);
-    }
-    if (!live.empty() && !settings.force) {
-      std::cerr << "shmq: queue '" << settings.name << "' has live processes attached (pid "
-                << live << "); stop them first, or pass --force\n";
-      return kExitInUse;
-    }
-  } catch (const Error& e) {
-    // A broken queue is removed all the same; another program's file, or none, is not.
-    if (e.code() == ErrorCode::not_found || e.code() == ErrorCode::incompatible ||
-        e.code() == ErrorCode::invalid_name) {
-      throw;
-    }
-  }
-  if (!Segment::remove(settings.name)) {
-    std::cerr << "shmq: queue '" << settings.name << "' does not exist\n";
-    return kExitBadQueue;
-  }
-  std::cout << "removed queue '" << settings.name << "'\n";
-  return kExitOk;
-}
-
 int run(int argc, char** argv) {
   po::options_description description("Options");
   description.add_options()
@@ -199,7 +171,7 @@ int run(int argc, char** argv) {
   if (settings.command == "list") return list(settings);
   if (settings.command == "stat") return stat(settings);
   if (settings.command == "check") return check(settings);
-  return remove(settings);
+  return remove_queue("shmq", settings.name, false, settings.force);
 }
 
 }  // namespace

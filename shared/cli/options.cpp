@@ -7,6 +7,7 @@
 
 #include "exit_codes.hpp"
 #include "shmq/errors.hpp"
+#include "shmq/inspect.hpp"
 #include "shmq/segment.hpp"
 #include "shmq/version.hpp"
 
@@ -40,13 +41,6 @@ std::uint64_t parse_scaled(const std::string& text, const char* option, std::uin
   return number * multiplier;
 }
 
-std::uint32_t to_u32(std::uint64_t value, const char* option, std::uint64_t max) {
-  if (value > max) {
-    throw UsageError(std::string("--") + option + " must be at most " + std::to_string(max));
-  }
-  return static_cast<std::uint32_t>(value);
-}
-
 unsigned parse_mode(const std::string& text) {
   const auto bad = [&](const char* why) { return UsageError("--mode '" + text + "': " + why); };
   if (text.empty() || text.size() > 4 || text.find_first_not_of("01234567") != std::string::npos) {
@@ -58,12 +52,11 @@ unsigned parse_mode(const std::string& text) {
   return mode;
 }
 
-std::uint32_t parse_uid(const std::string& text) {
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos ||
-      text.size() > 10 || std::stoull(text) > UINT32_MAX - 1) {
-    throw UsageError("--allow-owner '" + text + "': expected a numeric uid");
+std::uint32_t at_most(std::uint64_t value, const char* option, std::uint32_t max) {
+  if (value > max) {
+    throw UsageError(std::string("--") + option + " must be at most " + std::to_string(max));
   }
-  return static_cast<std::uint32_t>(std::stoull(text));
+  return static_cast<std::uint32_t>(value);
 }
 
 std::optional<bool> parse_multiplicity(const po::variables_map& values, const char* option) {
@@ -103,6 +96,19 @@ std::uint64_t parse_size(const std::string& text, const char* option) {
 
 std::uint64_t parse_count(const std::string& text, const char* option) {
   return parse_scaled(text, option, 1000);
+}
+
+std::uint32_t parse_count_up_to(const std::string& text, const char* option, std::uint32_t max) {
+  return at_most(parse_count(text, option), option, max);
+}
+
+std::uint32_t parse_id(const std::string& text, const char* option) {
+  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoull(text) >= UINT32_MAX) {
+    throw UsageError(std::string("--") + option + " '" + text + "': expected a number from 0 to " +
+                     std::to_string(UINT32_MAX - 1));
+  }
+  return static_cast<std::uint32_t>(std::stoull(text));
 }
 
 std::chrono::nanoseconds parse_seconds(const std::string& text, const char* option) {
@@ -154,18 +160,18 @@ CommonOptions read_common_options(const po::variables_map& values) {
   CommonOptions options;
   options.name = values["name"].as<std::string>();
   if (values.count("capacity")) {
-    options.config.capacity = to_u32(parse_count(values["capacity"].as<std::string>(), "capacity"),
-                                     "capacity", 1U << 24);
+    options.config.capacity =
+        parse_count_up_to(values["capacity"].as<std::string>(), "capacity", 1U << 24);
   }
   if (values.count("slot-size")) {
-    options.config.slot_size = to_u32(
-        parse_size(values["slot-size"].as<std::string>(), "slot-size"), "slot-size", 64U << 20);
+    options.config.slot_size =
+        at_most(parse_size(values["slot-size"].as<std::string>(), "slot-size"), "slot-size", 64U << 20);
   }
   if (values.count("mode")) {
     options.config.permissions = parse_mode(values["mode"].as<std::string>());
   }
   if (values.count("allow-owner")) {
-    options.config.allowed_owner = parse_uid(values["allow-owner"].as<std::string>());
+    options.config.allowed_owner = parse_id(values["allow-owner"].as<std::string>(), "allow-owner");
   }
   options.config.multi_producer = parse_multiplicity(values, "producers");
   options.config.multi_consumer = parse_multiplicity(values, "consumers");
@@ -238,18 +244,27 @@ void report_repairs(const char* program, const CommonOptions& options, std::uint
   }
 }
 
-void report_lost(const char* program, const std::string& name) {
-  std::cerr << program << ": queue '" << name
-            << "' was truncated by another process while in use; stopping\n";
-}
-
-int remove_queue(const char* program, const CommonOptions& options) {
-  if (Segment::remove(options.name)) {
-    if (!options.quiet) std::cerr << program << ": removed queue '" << options.name << "'\n";
-    return kExitOk;
+int remove_queue(const char* program, const std::string& name, bool quiet, bool force) {
+  try {
+    std::string live;
+    for (const auto& process : inspect_queue(name).processes) {
+      if (process.alive) live += (live.empty() ? "" : ", ") + std::to_string(process.pid);
+    }
+    if (!live.empty() && !force) {
+      std::cerr << program << ": queue '" << name << "' has live processes attached (pid "
+                << live << "); stop them first, or use shmq remove --force\n";
+      return kExitInUse;
+    }
+  } catch (const Error& e) {
+    // A broken queue is removed all the same; another program's file is not.
+    if (e.code() == ErrorCode::incompatible || e.code() == ErrorCode::invalid_name) throw;
   }
-  std::cerr << program << ": queue '" << options.name << "' does not exist\n";
-  return kExitBadQueue;
+  if (!Segment::remove(name)) {
+    std::cerr << program << ": queue '" << name << "' does not exist\n";
+    return kExitBadQueue;
+  }
+  if (!quiet) std::cerr << program << ": removed queue '" << name << "'\n";
+  return kExitOk;
 }
 
 }  // namespace shmq::cli

@@ -24,6 +24,10 @@ class UsageError : public std::runtime_error {
 std::uint64_t parse_size(const std::string& text, const char* option);
 // "1000", "10k", "5M", "1G" (decimal multiples). Same rules as parse_size.
 std::uint64_t parse_count(const std::string& text, const char* option);
+// parse_count() of at most `max`.
+std::uint32_t parse_count_up_to(const std::string& text, const char* option, std::uint32_t max);
+// A plain decimal id or uid, 0 to 2^32-2 (2^32-1 stands for "none" in places).
+std::uint32_t parse_id(const std::string& text, const char* option);
 // Seconds as a decimal ("0.5", "30"); must be finite and > 0.
 std::chrono::nanoseconds parse_seconds(const std::string& text, const char* option);
 
@@ -59,10 +63,8 @@ int run_guarded(const char* program, const std::function<int()>& body);
 void report_repairs(const char* program, const CommonOptions& options, std::uint32_t reaped,
                     bool replaced_abandoned);
 
-// Prints the one line for Status::lost: another process truncated the queue's file under us.
-void report_lost(const char* program, const std::string& name);
-
-// Removes the queue named in `options` (for --remove) and reports what happened.
-int remove_queue(const char* program, const CommonOptions& options);
+// Removes a queue (--remove, shmq remove) and reports what happened. Refused with kExitInUse
+// while live processes are attached, unless `force`.
+int remove_queue(const char* program, const std::string& name, bool quiet, bool force);
 
 }  // namespace shmq::cli

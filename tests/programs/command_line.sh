@@ -44,6 +44,13 @@ expect_usage "$PRODUCER" --name "$q" --mode 0689
 expect_usage "$CONSUMER" --name "$q" --allow-owner -1
 expect_usage "$CONSUMER" --name "$q" --allow-owner root
 expect_usage "$CONSUMER" --name "$q" --allow-owner 99999999999
+expect_usage "$PRODUCER" --name "$q" --batch 999999
+expect_usage "$PRODUCER" --name "$q" --producer-id -1
+expect_usage "$PRODUCER" --name "$q" --producer-id 4294967295
+expect_usage "$PRODUCER" --name "$q" --count 1 --size 2K --slot-size 1K
+expect_usage "$PRODUCER" --name "$q" --count 1 --size 64 --progress /nonexistent/dir/file
+expect_usage "$CONSUMER" --name "$q" --batch 0
+expect_usage "$CONSUMER" --name "$q" --expect-producers 99999999
 expect_usage "$CONSUMER" --name "$q" --verify --verify-order
 expect_usage "$CONSUMER" --name "$q" --expect-producers 0
 expect_usage "$CONSUMER" --name "$q" --delay -1
@@ -68,4 +75,28 @@ kill -TERM "$(program_pid "$consumer")"
 expect_exit "$consumer" 130 "interrupted consumer"
 "$CONSUMER" --name "$q" --remove --quiet
 [[ ! -e /dev/shm/$q ]] || fail "--remove left the file"
+echo "SIGINT: a producer that never waits for room still stops between batches, exit 130"
+new_queue sigint; q=$Q
+start "$PRODUCER" --name "$q" --count 1000 --size 64 --delay 0.05 --quiet
+producer=$!
+wait_for_queue "$q"
+kill -INT "$(program_pid "$producer")"
+expect_exit "$producer" 130 "interrupted producer"
+
+echo "--remove refuses while a live process is attached (exit 7)"
+new_queue busy; q=$Q
+start "$CONSUMER" --name "$q" --output /dev/null --quiet
+consumer=$!
+wait_for_queue "$q"
+for _ in $(seq 1000); do  # the file appears before the consumer attaches: wait for that
+  "$BIN/shmq" stat "$q" --json --interval 0.01 2>/dev/null | grep -q '"consumers":1' && break
+done
+code=0
+"$PRODUCER" --name "$q" --remove 2>/dev/null || code=$?
+[[ $code == 7 ]] || fail "--remove of a queue in use: exit $code, expected 7"
+[[ -e /dev/shm/$q ]] || fail "a refused --remove removed the file"
+kill -TERM "$(program_pid "$consumer")"
+expect_exit "$consumer" 130 "interrupted consumer"
+"$CONSUMER" --name "$q" --remove --quiet
+
 echo "PASS"

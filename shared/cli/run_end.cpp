@@ -1,0 +1,37 @@
+#include "run_end.hpp"
+
+#include <iostream>
+
+namespace shmq::cli {
+
+void RunEnd::stop(int exit_code, std::string outcome) {
+  if (stopped()) return;
+  exit_code_ = exit_code;
+  outcome_ = std::move(outcome);
+}
+
+void RunEnd::stop_on(Status status, const char* program, const std::string& queue) {
+  if (stopped()) return;
+  switch (status) {
+    case Status::timeout:
+      stop(kExitTimeout, "timeout");
+      return;
+    case Status::cancelled:
+      stop(kExitInterrupted, "interrupted");
+      return;
+    case Status::lost:
+      std::cerr << program << ": queue '" << queue
+                << "' was truncated by another process while in use; stopping\n";
+      stop(kExitBadQueue, "queue lost");
+      return;
+    case Status::corrupt:
+      std::cerr << program << ": queue '" << queue
+                << "' handed out an impossible slot (bad stamp or length); stopping\n";
+      stop(kExitBadQueue, "corrupt queue");
+      return;
+    default:  // ok, closed, empty, full, too_big: not a reason to stop by themselves
+      return;
+  }
+}
+
+}  // namespace shmq::cli
