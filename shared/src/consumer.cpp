@@ -43,21 +43,12 @@ struct Consumer::Impl {
   PositionRange try_take(std::uint32_t max) {
     if (!multi) return Ring::take_alone(ring.items(), next, ring.header().consumer.taken, max);
     return ring.locked_as_mover(attachment.index(), [&] {
-      auto& entry = attachment.entry();
-      PositionRange range = ring.take_orphans_locked(attachment.index(), max);
-      if (range.count == 0) {
-        range.first = ring.taken();
-        // relaxed: the mutex orders the journal. Written before the take, so a reaper knows
-        // what we may hold if we die in between (it clips the range to what was really taken).
-        entry.held_first.store(range.first, std::memory_order_relaxed);
-        entry.held_count.store(max, std::memory_order_relaxed);
-        failpoint::reach(failpoint::kConsumerHoldingMutex);
-        range.count = ring.items().try_take(max).count;
-        entry.held_count.store(range.count, std::memory_order_relaxed);
-        // relaxed: a hint (see Ring::taken()).
-        ring.header().consumer.taken.store(range.first + range.count, std::memory_order_relaxed);
-      }  // (take_orphans_locked journals the orphans it hands us itself)
-      return range;
+      // Messages a dead consumer left come first (take_orphans_locked journals them itself).
+      const PositionRange orphans = ring.take_orphans_locked(attachment.index(), max);
+      if (orphans.count != 0) return orphans;
+      return ring.take_journalled_locked(ring.items(), ring.header().consumer.taken,
+                                         attachment.index(), max,
+                                         failpoint::kConsumerHoldingMutex);
     });
   }
 

@@ -35,18 +35,9 @@ struct Producer::Impl {
   PositionRange try_claim(std::uint32_t max) {
     if (!multi) return Ring::take_alone(ring.room(), next, ring.header().producer.claimed, max);
     return ring.locked_as_mover(attachment.index(), [&] {
-      auto& entry = attachment.entry();
-      const std::uint64_t first = ring.claimed();
-      // relaxed: the mutex orders the journal. Written before the claim, so a reaper knows what
-      // we may hold if we die in between (it clips the range to what was really claimed).
-      entry.held_first.store(first, std::memory_order_relaxed);
-      entry.held_count.store(max, std::memory_order_relaxed);
-      failpoint::reach(failpoint::kProducerHoldingMutex);
-      const Taken taken = ring.room().try_take(max);
-      entry.held_count.store(taken.count, std::memory_order_relaxed);
-      // relaxed: a hint (see Ring::claimed()).
-      ring.header().producer.claimed.store(first + taken.count, std::memory_order_relaxed);
-      return PositionRange{first, taken.count};
+      return ring.take_journalled_locked(ring.room(), ring.header().producer.claimed,
+                                         attachment.index(), max,
+                                         failpoint::kProducerHoldingMutex);
     });
   }
 

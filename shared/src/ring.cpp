@@ -1,5 +1,7 @@
 #include "shmq/ring.hpp"
 
+#include "shmq/failpoint.hpp"
+
 namespace shmq {
 
 Ring::Ring(const Segment& segment) noexcept
@@ -25,6 +27,25 @@ std::uint64_t Ring::taken() const noexcept {
 std::uint64_t Ring::released() const noexcept {
   return expand(room_.givers_limit() - geometry_.capacity,
                 header_.consumer.released.load(std::memory_order_relaxed));
+}
+
+PositionRange Ring::take_journalled_locked(CursorSemaphore& semaphore,
+                                           std::atomic<std::uint64_t>& hint, std::uint32_t index,
+                                           std::uint32_t max, std::string_view step) noexcept {
+  // relaxed: the hint supplies the upper bits; the mutex orders it with other movers.
+  const std::uint64_t upper = hint.load(std::memory_order_relaxed);
+  const std::uint64_t first = expand(semaphore.takers_cursor(), upper);
+  auto& journal = entry(index);
+  // relaxed: the mutex orders the journal. Written before the take, so a reaper knows what we
+  // may hold if we die in between (it clips the range to what was really taken).
+  journal.held_first.store(first, std::memory_order_relaxed);
+  journal.held_count.store(max, std::memory_order_relaxed);
+  failpoint::reach(step);
+  const std::uint32_t count = semaphore.try_take(max).count;
+  journal.held_count.store(count, std::memory_order_relaxed);
+  // relaxed: a hint (see claimed() and taken()).
+  hint.store(first + count, std::memory_order_relaxed);
+  return {first, count};
 }
 
 std::uint32_t Ring::advance_published_locked() noexcept {

@@ -97,6 +97,14 @@ class Ring {
     return range;
   }
 
+  // One of several movers of a side, inside locked_as_mover(index): journals in entry `index`
+  // what it may take, takes up to `max` units of `semaphore`, journals what it really got, and
+  // advances the side's 64-bit `hint`. Returns the positions taken. `step` is the failure point
+  // between journal and take (crash tests).
+  PositionRange take_journalled_locked(CursorSemaphore& semaphore,
+                                       std::atomic<std::uint64_t>& hint, std::uint32_t index,
+                                       std::uint32_t max, std::string_view step) noexcept;
+
   // Runs `body` holding the mutex; first repairs what a holder that died left behind.
   template <class Body>
   decltype(auto) locked(Body&& body) {
