@@ -4,16 +4,13 @@
 //   shmq-bench [--transports a,b] [--sizes 8,64,1K,64K] [--configs 1x1,2x2,4x4]
 //              [--repetitions 3] [--latency-trips 20000] [--out DIR] [--quick]
 #include <sys/resource.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <map>
 #include <sstream>
 
 #include "options.hpp"
@@ -46,11 +43,13 @@ Settings read_settings(int argc, char** argv) {
   po::options_description description("shmq-bench options");
   description.add_options()("help,h", "show this help")(
       "transports", po::value<std::string>(), "comma-separated transports (default: all)")(
-      "sizes", po::value<std::string>(), "message sizes, K suffix allowed (default 8,64,512,4K,64K)")(
+      "sizes", po::value<std::string>(),
+      "message sizes, K suffix allowed (default 8,64,512,4K,64K)")(
       "configs", po::value<std::string>(), "producers x consumers (default 1x1,2x2,4x4)")(
-      "repetitions", po::value<int>(), "runs per point; the median is reported (default 3)")(
-      "latency-trips", po::value<std::uint32_t>(), "round trips per latency run (default 20000)")(
-      "megabytes", po::value<std::uint64_t>(), "payload per throughput run (default 256)")(
+      "repetitions", po::value<std::string>(),
+      "runs per point; the median is reported (default 3)")(
+      "latency-trips", po::value<std::string>(), "round trips per latency run (default 20000)")(
+      "megabytes", po::value<std::string>(), "payload per throughput run (default 256)")(
       "out", po::value<std::string>(), "folder for CSV and JSON (default results)")(
       "quick", "a smoke run: 64 B and 4K, 1x1 and 2x2, one repetition, small runs");
   po::variables_map values;
@@ -67,7 +66,8 @@ Settings read_settings(int argc, char** argv) {
     settings.latency_trips = 2000;
     settings.bytes_per_run = 8ULL << 20;
   }
-  if (values.count("transports")) settings.transports = split(values["transports"].as<std::string>());
+  if (values.count("transports"))
+    settings.transports = split(values["transports"].as<std::string>());
   if (values.count("sizes")) {
     settings.sizes.clear();
     for (const auto& s : split(values["sizes"].as<std::string>())) {
@@ -78,12 +78,21 @@ Settings read_settings(int argc, char** argv) {
     settings.configs.clear();
     for (const auto& c : split(values["configs"].as<std::string>())) {
       const auto x = c.find('x');
-      settings.configs.emplace_back(std::stoi(c.substr(0, x)), std::stoi(c.substr(x + 1)));
+      if (x == std::string::npos)
+        throw shmq::cli::UsageError("--configs '" + c + "': expected PxC");
+      settings.configs.emplace_back(shmq::cli::parse_count_up_to(c.substr(0, x), "configs", 16),
+                                    shmq::cli::parse_count_up_to(c.substr(x + 1), "configs", 16));
     }
   }
-  if (values.count("repetitions")) settings.repetitions = values["repetitions"].as<int>();
-  if (values.count("latency-trips")) settings.latency_trips = values["latency-trips"].as<std::uint32_t>();
-  if (values.count("megabytes")) settings.bytes_per_run = values["megabytes"].as<std::uint64_t>() << 20;
+  const auto count_of = [&](const char* option, std::uint32_t max) {
+    return shmq::cli::parse_count_up_to(values[option].as<std::string>(), option, max);
+  };
+  if (values.count("repetitions"))
+    settings.repetitions = static_cast<int>(count_of("repetitions", 100));
+  if (values.count("latency-trips"))
+    settings.latency_trips = count_of("latency-trips", 100'000'000);
+  if (values.count("megabytes"))
+    settings.bytes_per_run = std::uint64_t{count_of("megabytes", 65536)} << 20;
   if (values.count("out")) settings.out = values["out"].as<std::string>();
   return settings;
 }
@@ -142,8 +151,9 @@ int main(int argc, char** argv) {
         for (auto& transport : transports) {
           const Spec spec = spec_for(size, config, run++);
           if (!transport->supports(spec)) continue;
-          const std::uint64_t messages = std::clamp<std::uint64_t>(
-              settings.bytes_per_run / size, 2000, 1'000'000) / spec.producers * spec.producers;
+          const std::uint64_t messages =
+              std::clamp<std::uint64_t>(settings.bytes_per_run / size, 2000, 1'000'000) /
+              spec.producers * spec.producers;
           std::optional<Throughput> result;
           try {
             result = measure_throughput(*transport, spec, messages);
@@ -162,14 +172,15 @@ int main(int argc, char** argv) {
   }
   if (show_progress) std::cerr << "\r" << std::string(60, ' ') << "\r";
   for (const std::size_t size : settings.sizes) {
-    if (size >= 4096) report.add_memcpy(size, memcpy_bandwidth(size, spec_for(size, {1, 1}, 0).capacity));
+    if (size >= 4096)
+      report.add_memcpy(size, memcpy_bandwidth(size, spec_for(size, {1, 1}, 0).capacity));
   }
   for (auto& transport : transports) {
     auto requests = fresh(transport->name());
     auto responses = fresh(transport->name());
     const Spec spec = spec_for(64, {1, 1}, run++);
-    report.add_latency(transport->name(), measure_latency(*requests, *responses, spec,
-                                                          settings.latency_trips));
+    report.add_latency(transport->name(),
+                       measure_latency(*requests, *responses, spec, settings.latency_trips));
   }
   report.print(std::cout);
   std::filesystem::create_directories(settings.out);

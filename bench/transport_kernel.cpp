@@ -40,7 +40,7 @@ void read_all(int fd, std::span<std::byte> bytes) {
 }
 
 // A pair of file descriptors made before fork(): the write end for senders, the read end for
-// receivers. `whole_messages` says whether each write and read moves exactly one message.
+// receivers.
 class FdSender final : public Sender {
  public:
   explicit FdSender(int fd) : fd_(fd) {}

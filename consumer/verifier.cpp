@@ -35,7 +35,6 @@ bool Verifier::check(std::span<const std::byte> message, message_format::Decoded
             std::to_string(decoded.sequence));
   }
   stream.next = decoded.sequence + 1;
-  ++stream.received;
   return true;
 }
 

@@ -39,7 +39,6 @@ class Verifier {
  private:
   struct Stream {
     std::uint64_t next = 0;  // the sequence expected next
-    std::uint64_t received = 0;
   };
   void problem(const std::string& text);
 

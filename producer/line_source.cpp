@@ -49,10 +49,7 @@ bool LineSource::refill() {
       eof_ = true;
       return true;
     }
-    if (errno == EINTR) {
-      interrupted_ = true;
-      return false;
-    }
+    if (errno == EINTR) return false;  // the caller checks for a stop request
     throw std::runtime_error(std::string("cannot read input: ") + std::strerror(errno));
   }
 }

@@ -21,7 +21,6 @@ class LineSource {
   // error.
   bool next_lines(std::vector<std::string_view>& lines, std::size_t max);
 
-  [[nodiscard]] bool interrupted() const noexcept { return interrupted_; }
   // 1-based number of the line that next_lines() will return next.
   [[nodiscard]] std::size_t line_number() const noexcept { return line_number_; }
 
@@ -34,7 +33,6 @@ class LineSource {
   std::size_t end_ = 0;    // one past the last valid byte
   std::size_t line_number_ = 1;
   bool eof_ = false;
-  bool interrupted_ = false;
 };
 
 }  // namespace shmq::producer

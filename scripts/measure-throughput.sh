@@ -8,11 +8,10 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${SHMQ_RESULTS:-$ROOT/results}
-if ! command -v gnuplot >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null 2>&1 ||
-    echo "measure-throughput: could not install gnuplot-nox; the table is made, the plot is not"
+# setup.sh installs gnuplot with everything else, and builds shmq-bench.
+if ! command -v gnuplot >/dev/null || [[ ! -x $ROOT/build/bin/shmq-bench ]]; then
+  SHMQ_EXTRA_PACKAGES=gnuplot-nox "$ROOT/scripts/setup.sh" "$ROOT/build"
 fi
-[[ -x $ROOT/build/bin/shmq-bench ]] || "$ROOT/scripts/setup.sh" "$ROOT/build"
 mkdir -p "$OUT"
 "$ROOT/build/bin/shmq-bench" --out "$OUT" "$@" | tee "$OUT/bench.txt"
 

@@ -7,7 +7,6 @@
 #include "exit_codes.hpp"
 #include "options.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/version.hpp"
 #include "signals.hpp"
 #include "snapshot_report.hpp"
 
@@ -18,8 +17,7 @@ using namespace shmq::tool;
 
 namespace {
 
-constexpr const char* kUsage =
-    "Usage: shmq COMMAND [NAME] [options]\n"
+constexpr const char* kSynopsis =
     "Looks at the shmq queues in /dev/shm without attaching to them or writing to them (except\n"
     "remove).\n"
     "Commands:\n"
@@ -29,7 +27,7 @@ constexpr const char* kUsage =
     "  check NAME    validate a queue and say what is wrong; exit 0 if healthy, 3 if not\n"
     "  remove NAME   remove a queue; refused (exit 7) while live processes are attached\n"
     "States: healthy; stale (dead processes still attached: the next process to attach or wait\n"
-    "repairs it); corrupt (an invariant is broken: remove and recreate it).\n";
+    "repairs it); corrupt (an invariant is broken: remove and recreate it).";
 
 struct Settings {
   std::string command;
@@ -147,24 +145,11 @@ int run(int argc, char** argv) {
   hidden.add_options()
       ("command", po::value<std::string>())
       ("name", po::value<std::string>());
-  po::options_description all;
-  all.add(description).add(hidden);
-  po::positional_options_description positional;
-  positional.add("command", 1).add("name", 1);
+  po::positional_options_description order;
+  order.add("command", 1).add("name", 1);
   po::variables_map values;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
-              values);
-    po::notify(values);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
-  }
-  if (values.count("help")) {
-    std::cout << kUsage << description << "\n" << kExitCodeHelp;
-    return kExitOk;
-  }
-  if (values.count("version")) {
-    std::cout << "shmq " << kVersion << "\n";
+  if (!parse_command_line(argc, argv, "shmq", kSynopsis, description, values,
+                          Positionals{" COMMAND [NAME]", &hidden, &order})) {
     return kExitOk;
   }
   const Settings settings = read_settings(values);

@@ -197,16 +197,23 @@ CommonOptions read_common_options(const po::variables_map& values) {
 }
 
 bool parse_command_line(int argc, char** argv, const char* program, const char* synopsis,
-                        const po::options_description& description, po::variables_map& values) {
+                        const po::options_description& description, po::variables_map& values,
+                        const Positionals& positionals) {
+  po::options_description all;
+  all.add(description);
+  if (positionals.options != nullptr) all.add(*positionals.options);
+  po::command_line_parser parser(argc, argv);
+  parser.options(all);
+  if (positionals.order != nullptr) parser.positional(*positionals.order);
   try {
-    po::store(po::command_line_parser(argc, argv).options(description).run(), values);
+    po::store(parser.run(), values);
     po::notify(values);
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
   if (values.count("help")) {
-    std::cout << "Usage: " << program << " [options]\n" << synopsis << "\n" << description << "\n"
-              << kExitCodeHelp;
+    std::cout << "Usage: " << program << positionals.usage << " [options]\n"
+              << synopsis << "\n" << description << "\n" << kExitCodeHelp;
     return false;
   }
   if (values.count("version")) {

@@ -51,10 +51,19 @@ void add_common_options(boost::program_options::options_description& description
 // Reads them back, validated. Throws UsageError.
 CommonOptions read_common_options(const boost::program_options::variables_map& values);
 
+// Positional arguments (shmq COMMAND NAME): their usage words, their options (left out of the
+// --help list) and their order.
+struct Positionals {
+  const char* usage = "";
+  const boost::program_options::options_description* options = nullptr;
+  const boost::program_options::positional_options_description* order = nullptr;
+};
+
 // Parses argv against `description`; prints --help / --version itself and returns false then.
 bool parse_command_line(int argc, char** argv, const char* program, const char* synopsis,
                         const boost::program_options::options_description& description,
-                        boost::program_options::variables_map& values);
+                        boost::program_options::variables_map& values,
+                        const Positionals& positionals = {});
 
 // Runs a program body and turns every exception into a one-line message and an exit code.
 int run_guarded(const char* program, const std::function<int()>& body);

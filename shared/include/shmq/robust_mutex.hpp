@@ -38,7 +38,6 @@ class MutexGuard {
       mutex_.mark_consistent();
     }
   }
-  explicit MutexGuard(RobustMutex& mutex) : MutexGuard(mutex, [] {}) {}
   ~MutexGuard() { mutex_.unlock(); }
   MutexGuard(const MutexGuard&) = delete;
   MutexGuard& operator=(const MutexGuard&) = delete;
