@@ -54,13 +54,4 @@ void add_lock_free_transport(std::vector<std::unique_ptr<Transport>>& out) {
   out.push_back(std::make_unique<SharedRingTransport<Ring, RingEnd>>("lock-free-ring", true));
 }
 
-std::vector<std::unique_ptr<Transport>> all_transports() {
-  std::vector<std::unique_ptr<Transport>> out;
-  add_shmq_transports(out);
-  add_kernel_transports(out);
-  add_boost_transports(out);
-  add_lock_free_transport(out);
-  return out;
-}
-
 }  // namespace shmq::bench

@@ -81,7 +81,6 @@ struct Consumer::Impl {
   // Reads each slot's stamp and length once and checks them before exposing the payload.
   void fill(ReadBatch& batch) const {
     const std::uint32_t slot_size = ring.geometry().slot_size;
-    batch.messages_.clear();
     for (std::uint32_t i = 0; i < batch.count_; ++i) {
       const std::uint64_t position = batch.first_ + i;
       if (i + kPrefetchAhead < batch.count_) ring.prefetch(position + kPrefetchAhead, false);
