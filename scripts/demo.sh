@@ -14,7 +14,8 @@ echo
 echo "== 1. The documents' demo: random numbers through a ring of 4 slots =="
 "$BIN/consumer" --name "$QUEUE" --capacity 4 --verbose --delay 0.05 --timeout 30 >/dev/null &
 consumer=$!
-"$BIN/producer" --name "$QUEUE" --count 10 --delay 0.02 --timeout 30
+# Both name the capacity: whichever starts first creates the queue.
+"$BIN/producer" --name "$QUEUE" --capacity 4 --count 10 --delay 0.02 --timeout 30
 wait "$consumer"
 "$BIN/consumer" --name "$QUEUE" --remove --quiet
 
