@@ -25,7 +25,7 @@ inline constexpr const char* kExitCodeHelp =
     "  4    timeout (--timeout passed)\n"
     "  5    verification failed (consumer --verify)\n"
     "  6    message rejected: larger than the queue's slot size (producer)\n"
-    "  7    queue in use: live processes attached (shmq remove without --force)\n"
+    "  7    queue in use: live processes attached (--remove, shmq remove without --force)\n"
     "  130  interrupted by SIGINT/SIGTERM (after a clean shutdown)\n";
 
 }  // namespace shmq::cli

@@ -151,7 +151,7 @@ void add_common_options(po::options_description& description) {
       ("quiet,q", "print no statistics and no progress line")
       ("verbose,v", "log every message")
       ("json", po::value<std::string>(), "write final statistics as JSON to this file")
-      ("remove", "remove the named queue and exit")
+      ("remove", "remove the named queue and exit (refused, exit 7, while processes are attached)")
       ("help,h", "show this help")
       ("version", "show the version");
 }
