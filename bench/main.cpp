@@ -2,7 +2,7 @@
 // real processes. Prints a table of medians and ratios; writes CSV and JSON for plots.
 //
 //   shmq-bench [--transports a,b] [--sizes 8,64,1K,64K] [--configs 1x1,2x2,4x4]
-//              [--repetitions 3] [--latency-trips 20000] [--out DIR] [--quick]
+//              [--repetitions 3] [--run-ms 300] [--latency-trips 20000] [--out DIR] [--quick]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -28,7 +28,7 @@ struct Settings {
   std::vector<std::pair<int, int>> configs{{1, 1}, {2, 2}, {4, 4}};
   int repetitions = 3;
   std::uint32_t latency_trips = 20000;
-  std::uint64_t bytes_per_run = 256ULL << 20;
+  std::chrono::milliseconds run_time{300};  // producers send for this long in each run
   std::string out = "results";
 };
 
@@ -49,7 +49,8 @@ Settings read_settings(int argc, char** argv) {
       "repetitions", po::value<std::string>(),
       "runs per point; the median is reported (default 3)")(
       "latency-trips", po::value<std::string>(), "round trips per latency run (default 20000)")(
-      "megabytes", po::value<std::string>(), "payload per throughput run (default 256)")(
+      "run-ms", po::value<std::string>(),
+      "milliseconds producers send in each throughput run (default 300)")(
       "out", po::value<std::string>(), "folder for CSV and JSON (default results)")(
       "quick", "a smoke run: 64 B and 4K, 1x1 and 2x2, one repetition, small runs");
   po::variables_map values;
@@ -64,7 +65,7 @@ Settings read_settings(int argc, char** argv) {
     settings.configs = {{1, 1}, {2, 2}};
     settings.repetitions = 1;
     settings.latency_trips = 2000;
-    settings.bytes_per_run = 8ULL << 20;
+    settings.run_time = std::chrono::milliseconds(50);
   }
   if (values.count("transports"))
     settings.transports = split(values["transports"].as<std::string>());
@@ -91,8 +92,7 @@ Settings read_settings(int argc, char** argv) {
     settings.repetitions = static_cast<int>(count_of("repetitions", 100));
   if (values.count("latency-trips"))
     settings.latency_trips = count_of("latency-trips", 100'000'000);
-  if (values.count("megabytes"))
-    settings.bytes_per_run = std::uint64_t{count_of("megabytes", 65536)} << 20;
+  if (values.count("run-ms")) settings.run_time = std::chrono::milliseconds(count_of("run-ms", 60000));
   if (values.count("out")) settings.out = values["out"].as<std::string>();
   return settings;
 }
@@ -151,12 +151,9 @@ int main(int argc, char** argv) {
         for (auto& transport : transports) {
           const Spec spec = spec_for(size, config, run++);
           if (!transport->supports(spec)) continue;
-          const std::uint64_t messages =
-              std::clamp<std::uint64_t>(settings.bytes_per_run / size, 2000, 1'000'000) /
-              spec.producers * spec.producers;
           std::optional<Throughput> result;
           try {
-            result = measure_throughput(*transport, spec, messages);
+            result = measure_throughput(*transport, spec, settings.run_time);
           } catch (const std::exception& e) {
             std::cerr << "\nshmq-bench: " << transport->name() << ": " << e.what() << "\n";
           }

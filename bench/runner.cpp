@@ -24,10 +24,24 @@ constexpr auto kRunLimit = std::chrono::seconds(120);
 struct Control {
   std::atomic<int> ready{0};
   std::atomic<int> go{0};
+  std::atomic<int> stop{0};  // producers finish the chunk they are in, then stop
   std::atomic<int> producers_left{0};
+  std::atomic<std::uint64_t> sent{0};
   std::atomic<std::uint64_t> received{0};
+  std::atomic<std::int64_t> last_finish_ns{0};  // the latest consumer's end, on the steady clock
   std::atomic<int> failures{0};
 };
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+// Messages a producer sends between looks at the stop flag: about 64 KiB of them, so the look
+// costs nothing and the run ends within a fraction of a millisecond of the flag.
+std::uint64_t chunk_for(std::size_t size) {
+  return std::max<std::uint64_t>(1, (std::uint64_t{64} << 10) / size);
+}
 
 template <class T>
 T* shared_array(std::size_t count) {
@@ -58,14 +72,21 @@ pid_t spawn(Control& control, const std::function<void()>& body) {
   return pid;
 }
 
-// Releases the children, then waits for all of them within kRunLimit; kills them otherwise.
-std::optional<double> run_children(Control& control, std::vector<pid_t>& children) {
+// Releases the children, raises `stop` after `duration` (if given), then waits for all of them
+// within kRunLimit; kills them otherwise. Returns the steady clock's reading at the release, in
+// nanoseconds, and nullopt if a child failed or hung.
+std::optional<std::int64_t> run_children(Control& control, std::vector<pid_t>& children,
+                                         std::optional<Clock::duration> duration) {
   const auto deadline = Clock::now() + kRunLimit;
   while (control.ready.load() < static_cast<int>(children.size()) && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
-  const auto start = Clock::now();
+  const std::int64_t start = now_ns();
   control.go.store(1, std::memory_order_release);  // release: pairs with wait_for_go()
+  if (duration) {
+    std::this_thread::sleep_for(*duration);
+    control.stop.store(1, std::memory_order_relaxed);  // relaxed: a flag that carries no data
+  }
   std::size_t done = 0;
   bool hung = false;
   while (done < children.size()) {
@@ -82,19 +103,18 @@ std::optional<double> run_children(Control& control, std::vector<pid_t>& childre
     // Sleep, not yield: on a 2-core machine a spinning parent would steal a core from the run.
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (hung || control.failures.load() != 0) return std::nullopt;
-  return seconds;
+  return start;
 }
 
 }  // namespace
 
 std::optional<Throughput> measure_throughput(Transport& transport, const Spec& spec,
-                                             std::uint64_t messages) {
+                                             Clock::duration duration) {
   transport.create(spec);
   auto* control = new (shared_array<Control>(1)) Control;
   control->producers_left = spec.producers;
-  const std::uint64_t per_producer = messages / static_cast<std::uint64_t>(spec.producers);
+  const std::uint64_t chunk = chunk_for(spec.size);
   std::vector<pid_t> children;
   for (int c = 0; c < spec.consumers; ++c) {
     children.push_back(spawn(*control, [&] {
@@ -102,6 +122,11 @@ std::optional<Throughput> measure_throughput(Transport& transport, const Spec& s
       std::vector<std::byte> scratch(spec.size);
       wait_for_go(*control);
       control->received.fetch_add(receiver->receive_until_stop(scratch));
+      // Timed here, not by the parent's waitpid: process teardown is not the transport's.
+      const std::int64_t finish = now_ns();
+      std::int64_t latest = control->last_finish_ns.load();
+      while (finish > latest && !control->last_finish_ns.compare_exchange_weak(latest, finish)) {
+      }
     }));
   }
   for (int p = 0; p < spec.producers; ++p) {
@@ -109,7 +134,14 @@ std::optional<Throughput> measure_throughput(Transport& transport, const Spec& s
       auto sender = transport.sender();
       std::vector<std::byte> scratch(spec.size, std::byte{0x5A});
       wait_for_go(*control);
-      sender->send_many(static_cast<std::uint64_t>(p) * per_producer, per_producer, scratch);
+      const std::uint64_t first = static_cast<std::uint64_t>(p) << 48;  // distinct per producer
+      std::uint64_t sent = 0;
+      // relaxed: the flag carries no data.
+      while (control->stop.load(std::memory_order_relaxed) == 0) {
+        sender->send_many(first + sent, chunk, scratch);
+        sent += chunk;
+      }
+      control->sent.fetch_add(sent);
       // The last producer to finish tells every consumer to stop.
       if (control->producers_left.fetch_sub(1) == 1) {
         set_sequence(scratch, kStop);
@@ -117,14 +149,14 @@ std::optional<Throughput> measure_throughput(Transport& transport, const Spec& s
       }
     }));
   }
-  const auto seconds = run_children(*control, children);
+  const auto start = run_children(*control, children, duration);
+  const std::uint64_t sent = control->sent.load();
   const std::uint64_t received = control->received.load();
+  const std::int64_t finish = control->last_finish_ns.load();
   munmap(control, sizeof(Control));
   transport.destroy();
-  if (!seconds || received != per_producer * static_cast<std::uint64_t>(spec.producers)) {
-    return std::nullopt;
-  }
-  return Throughput{received, *seconds};
+  if (!start || received != sent || finish <= *start) return std::nullopt;
+  return Throughput{received, static_cast<double>(finish - *start) / 1e9};
 }
 
 std::optional<Latency> measure_latency(Transport& requests, Transport& responses,
@@ -163,9 +195,9 @@ std::optional<Latency> measure_latency(Transport& requests, Transport& responses
       }
     }
   }));
-  const auto seconds = run_children(*control, children);
+  const auto start = run_children(*control, children, std::nullopt);
   std::optional<Latency> result;
-  if (seconds) {
+  if (start) {
     std::sort(samples, samples + round_trips);
     auto at = [&](double q) { return samples[static_cast<std::size_t>(q * (round_trips - 1))]; };
     result = Latency{at(0.50), at(0.99), at(0.999)};

@@ -2,6 +2,7 @@
 // together from a barrier, each bounded by a time limit.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -16,10 +17,10 @@ struct Throughput {
   [[nodiscard]] double messages_per_second() const { return static_cast<double>(messages) / seconds; }
 };
 
-// Sends `messages` (split among spec.producers) and times until every consumer has them.
-// nullopt if a process failed, hung, or messages went missing.
+// Producers send for `duration`; timed from their start until the last consumer has received
+// everything sent. nullopt if a process failed, hung, or messages went missing.
 std::optional<Throughput> measure_throughput(Transport& transport, const Spec& spec,
-                                             std::uint64_t messages);
+                                             std::chrono::steady_clock::duration duration);
 
 struct Latency {
   double p50_us = 0;
