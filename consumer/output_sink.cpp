@@ -11,44 +11,54 @@
 namespace shmq::consumer {
 namespace {
 
-char g_newline = '\n';  // writev's iovec wants a non-const pointer; nobody writes through it
+constexpr std::size_t kStagingSize = std::size_t{1} << 16;
+// Messages at least this long are written from their slots: a copy would cost more than the
+// kernel's handling of one more iovec.
+constexpr std::size_t kWriteInPlaceFrom = 512;
 
 }  // namespace
 
-OutputSink::OutputSink(int fd, std::string path) : fd_(fd), path_(std::move(path)) {
-  buffer_.reserve(1 << 16);
-  vectors_.reserve(2 * 1024);
+OutputSink::OutputSink(int fd, std::string path)
+    : fd_(fd), path_(std::move(path)), staging_(std::make_unique<char[]>(kStagingSize)) {
+  vectors_.reserve(1024);
 }
 
 void OutputSink::write_line(std::span<const std::byte> message) {
-  if (!message.empty()) {
+  if (message.size() >= kWriteInPlaceFrom) {
     vectors_.push_back({const_cast<std::byte*>(message.data()), message.size()});
+  } else {
+    stage(reinterpret_cast<const char*>(message.data()), message.size());
   }
-  vectors_.push_back({&g_newline, 1});
+  stage("\n", 1);
 }
 
 void OutputSink::write_raw(std::span<const std::byte> bytes) {
-  const auto* data = reinterpret_cast<const char*>(bytes.data());
-  buffer_.insert(buffer_.end(), data, data + bytes.size());
+  stage(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+void OutputSink::stage(const char* data, std::size_t size) {
+  while (size != 0) {
+    if (staged_ == kStagingSize) flush();  // everything pending goes out; staging is free again
+    const std::size_t n = std::min(size, kStagingSize - staged_);
+    char* at = staging_.get() + staged_;
+    std::memcpy(at, data, n);
+    // Bytes that continue the last piece extend it: a run of small lines is one iovec.
+    if (!vectors_.empty() &&
+        static_cast<char*>(vectors_.back().iov_base) + vectors_.back().iov_len == at) {
+      vectors_.back().iov_len += n;
+    } else {
+      vectors_.push_back({at, n});
+    }
+    staged_ += n;
+    data += n;
+    size -= n;
+  }
 }
 
 void OutputSink::flush() {
-  write_all(buffer_.data(), buffer_.size());
-  buffer_.clear();
   write_vectors();
   vectors_.clear();
-}
-
-void OutputSink::write_all(const char* data, std::size_t size) {
-  std::size_t written = 0;
-  while (written < size) {
-    const ssize_t n = ::write(fd_, data + written, size - written);
-    if (n > 0) {
-      written += static_cast<std::size_t>(n);
-    } else if (n < 0 && errno != EINTR) {
-      throw std::runtime_error("cannot write to '" + path_ + "': " + std::strerror(errno));
-    }
-  }
+  staged_ = 0;
 }
 
 void OutputSink::write_vectors() {

@@ -1,11 +1,14 @@
-// Output of messages as lines to a file descriptor. Lines are written straight from the queue's
-// slots with writev() (the message, then a newline), so a message is copied once, by the kernel,
-// or not at all for /dev/null. flush() returns only when every byte has been written, so the
-// consumer can release the batch (and its slots) afterwards.
+// Output of messages as lines to a file descriptor, with one writev() per flush. A large message
+// is written straight from its slot (the kernel copies it once, or not at all for /dev/null);
+// small messages, newlines and raw records are copied into a staging buffer first, because one
+// iovec per 64-byte line costs the kernel more than the copy. flush() returns only when every
+// byte has been written, so the consumer can release the batch (and its slots) afterwards.
 #pragma once
 
 #include <sys/uio.h>
 
+#include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,21 +20,22 @@ class OutputSink {
   // Owns nothing: `fd` stays open. `path` names it in error messages.
   OutputSink(int fd, std::string path);
 
-  // `message` must stay valid until flush() returns.
+  // A large `message` must stay valid until the next flush() returns; a small one is copied.
   void write_line(std::span<const std::byte> message);
-  // Copies `bytes` into the sink's own buffer.
+  // Copies `bytes`.
   void write_raw(std::span<const std::byte> bytes);
   // Writes everything pending; throws std::runtime_error on an I/O error.
   void flush();
 
  private:
-  void write_all(const char* data, std::size_t size);
+  void stage(const char* data, std::size_t size);
   void write_vectors();
 
   int fd_;
   std::string path_;
-  std::vector<char> buffer_;    // write_raw()
-  std::vector<iovec> vectors_;  // write_line(): pieces of the queue's slots and newlines
+  std::unique_ptr<char[]> staging_;  // fixed size: vectors_ point into it
+  std::size_t staged_ = 0;           // bytes of staging_ in use
+  std::vector<iovec> vectors_;       // what flush() writes, in order
 };
 
 }  // namespace shmq::consumer
