@@ -1,5 +1,6 @@
 // shmq itself, in four ways of using it: copy in and out in batches (blocking or spinning waits),
 // zero-copy (write and read in place), and one message per call (put/get).
+#include <algorithm>
 #include <cstring>
 
 #include "shmq/consumer.hpp"
@@ -10,7 +11,9 @@
 namespace shmq::bench {
 namespace {
 
-constexpr std::uint32_t kBatch = 64;
+// Messages per claim and take: the programs' default (256), but at most a quarter of the ring,
+// so that a batch being filled never holds the slots the other side needs next.
+std::uint32_t batch_for(const Spec& spec) { return std::clamp(spec.capacity / 4, 1U, 256U); }
 constexpr auto kForever = Clock::time_point::max();
 
 enum class Mode { copy, zero_copy, one_by_one };
@@ -33,7 +36,8 @@ class ShmqSender final : public Sender {
  public:
   ShmqSender(const Spec& spec, Options options)
       : producer_(spec.name, OpenMode::open_only, QueueConfig{}, AttachOptions{options.wait}),
-        options_(options) {}
+        options_(options),
+        batch_(batch_for(spec)) {}
 
   void send(std::span<const std::byte> message) override { (void)producer_.put(message); }
 
@@ -42,7 +46,7 @@ class ShmqSender final : public Sender {
     const auto size = static_cast<std::uint32_t>(scratch.size());
     WriteBatch batch;
     for (std::uint64_t sent = 0; sent < count;) {
-      const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>(kBatch, count - sent));
+      const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>(batch_, count - sent));
       if (producer_.claim(batch, want, kForever) != Status::ok) return;
       for (std::uint32_t i = 0; i < batch.size(); ++i) {
         const auto slot = batch.buffer(i).first(size);
@@ -58,13 +62,15 @@ class ShmqSender final : public Sender {
  private:
   Producer producer_;
   Options options_;
+  std::uint32_t batch_;
 };
 
 class ShmqReceiver final : public Receiver {
  public:
   ShmqReceiver(const Spec& spec, Options options)
       : consumer_(spec.name, OpenMode::open_only, QueueConfig{}, AttachOptions{options.wait}),
-        options_(options) {}
+        options_(options),
+        batch_(batch_for(spec)) {}
 
   void receive(std::span<std::byte> out) override {
     if (consumer_.take(one_, 1, kForever) == Status::ok && !one_.empty()) {
@@ -75,7 +81,7 @@ class ShmqReceiver final : public Receiver {
 
   std::uint64_t receive_until_stop(std::span<std::byte> scratch) override {
     std::uint64_t received = 0;
-    const std::uint32_t max = options_.mode == Mode::one_by_one ? 1 : kBatch;
+    const std::uint32_t max = options_.mode == Mode::one_by_one ? 1 : batch_;
     ReadBatch batch;
     for (;;) {
       if (consumer_.take(batch, max, kForever) != Status::ok) return received;
@@ -98,6 +104,7 @@ class ShmqReceiver final : public Receiver {
  private:
   Consumer consumer_;
   Options options_;
+  std::uint32_t batch_;
   ReadBatch one_;  // reused: receive() allocates nothing
 };
 
