@@ -11,14 +11,6 @@
 
 namespace shmq {
 
-std::span<std::byte> WriteBatch::buffer(std::uint32_t i) const noexcept {
-  return {ring_->payload(first_ + i), ring_->geometry().slot_size};
-}
-
-void WriteBatch::set_length(std::uint32_t i, std::uint32_t length) const noexcept {
-  ring_->slot_header(first_ + i).length = std::min(length, ring_->geometry().slot_size);
-}
-
 constexpr std::uint32_t kPrefetchAhead = 8;  // slots; enough to cover a cache miss
 
 struct Producer::Impl {
@@ -77,6 +69,11 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   batch.ring_ = &self.ring;
   batch.first_ = range.first;
   batch.count_ = range.count;
+  batch.first_index_ = static_cast<std::uint32_t>(self.ring.index_of(range.first));
+  batch.capacity_ = self.ring.geometry().capacity;
+  batch.slot_size_ = self.ring.geometry().slot_size;
+  batch.slots_ = self.segment.slot(0);
+  batch.stride_ = self.segment.slot_stride();
   for (std::uint32_t i = 0; i < range.count; ++i) {
     if (i + kPrefetchAhead < range.count) {
       self.ring.prefetch(range.first + i + kPrefetchAhead, true);

@@ -10,25 +10,43 @@
 #include "shmq/attach_options.hpp"
 #include "shmq/errors.hpp"
 #include "shmq/geometry.hpp"
+#include "shmq/layout.hpp"
 
 namespace shmq {
 
 class Ring;
 
 // Slots claimed for writing in place. Fill buffer(i) and set_length(i) for every i, then publish.
+// The accessors are inline: they run once per message, on the hot path.
 class WriteBatch {
  public:
   [[nodiscard]] std::uint32_t size() const noexcept { return count_; }
   // Writable payload of slot i: exactly slot_size bytes.
-  [[nodiscard]] std::span<std::byte> buffer(std::uint32_t i) const noexcept;
+  [[nodiscard]] std::span<std::byte> buffer(std::uint32_t i) const noexcept {
+    return {slot(i) + sizeof(layout::SlotHeader), slot_size_};
+  }
   // The message in slot i is its first `length` bytes (length <= slot_size).
-  void set_length(std::uint32_t i, std::uint32_t length) const noexcept;
+  void set_length(std::uint32_t i, std::uint32_t length) const noexcept {
+    reinterpret_cast<layout::SlotHeader*>(slot(i))->length = length < slot_size_ ? length : slot_size_;
+  }
 
  private:
   friend class Producer;
+  // Slot i of the batch: the batch may wrap around the end of the ring once.
+  [[nodiscard]] std::byte* slot(std::uint32_t i) const noexcept {
+    std::uint64_t index = std::uint64_t{first_index_} + i;
+    if (index >= capacity_) index -= capacity_;
+    return slots_ + index * stride_;
+  }
+
   Ring* ring_ = nullptr;
-  std::uint64_t first_ = 0;
+  std::uint64_t first_ = 0;  // position of slot 0
   std::uint32_t count_ = 0;
+  std::uint32_t first_index_ = 0;  // its index in the ring
+  std::uint32_t capacity_ = 0;
+  std::uint32_t slot_size_ = 0;
+  std::byte* slots_ = nullptr;  // the ring's slot 0
+  std::size_t stride_ = 0;
 };
 
 class Producer {

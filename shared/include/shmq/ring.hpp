@@ -49,6 +49,10 @@ class Ring {
     return header_.processes[index];
   }
 
+  // The slot a position lives in.
+  [[nodiscard]] std::uint64_t index_of(std::uint64_t position) const noexcept {
+    return power_of_two_ ? (position & mask_) : (position % geometry_.capacity);
+  }
   [[nodiscard]] layout::SlotHeader& slot_header(std::uint64_t position) const noexcept {
     return *reinterpret_cast<layout::SlotHeader*>(segment_.slot(index_of(position)));
   }
@@ -159,9 +163,6 @@ class Ring {
     std::atomic<std::uint32_t>& mover_;
   };
 
-  [[nodiscard]] std::uint64_t index_of(std::uint64_t position) const noexcept {
-    return power_of_two_ ? (position & mask_) : (position % geometry_.capacity);
-  }
   void repair_after_holder_died() noexcept;
   void retire_producer_locked(layout::ProcessEntry& entry) noexcept;
   void retire_consumer_locked(layout::ProcessEntry& entry) noexcept;
