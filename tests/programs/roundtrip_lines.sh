@@ -24,6 +24,27 @@ expect_exit "$producer" 0 producer
 expect_exit $! 0 consumer
 cmp "$WORK/input" "$WORK/out2" || fail "producer-first output differs"
 
+echo "long lines (written from their slots) between runs of short ones (copied), in big batches"
+python3 - > "$WORK/mixed" <<'PY'
+import random, sys
+random.seed(11)
+out = sys.stdout.buffer
+for block in range(40):
+    # A run of short lines fills more than the consumer's 64 KiB staging buffer within one batch.
+    for i in range(300):
+        out.write(b"s%d.%d " % (block, i) + b"x" * 400 + b"\n")
+    for length in [0, 1, 511, 512, 513, 4095, 4096] + [random.randint(0, 4096) for _ in range(50)]:
+        out.write(bytes(random.randint(97, 122) for _ in range(length)) + b"\n")
+PY
+new_queue mixed-lengths; q=$Q
+start "$CONSUMER" --name "$q" --slot-size 4K --output "$WORK/out-mixed" --quiet
+consumer=$!
+wait_for_queue "$q"
+start "$PRODUCER" --name "$q" --input "$WORK/mixed" --quiet
+expect_exit $! 0 producer
+expect_exit "$consumer" 0 consumer
+cmp "$WORK/mixed" "$WORK/out-mixed" || fail "mixed-length output differs"
+
 echo "the ring wrapped: 50000 lines through 4 slots"
 echo "a full ring holds the producer until a consumer comes"
 new_queue full-ring; q=$Q
