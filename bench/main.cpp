@@ -92,7 +92,8 @@ Settings read_settings(int argc, char** argv) {
     settings.repetitions = static_cast<int>(count_of("repetitions", 100));
   if (values.count("latency-trips"))
     settings.latency_trips = count_of("latency-trips", 100'000'000);
-  if (values.count("run-ms")) settings.run_time = std::chrono::milliseconds(count_of("run-ms", 60000));
+  if (values.count("run-ms"))
+    settings.run_time = std::chrono::milliseconds(count_of("run-ms", 60000));
   if (values.count("out")) settings.out = values["out"].as<std::string>();
   return settings;
 }

@@ -2,6 +2,7 @@
 // own Producer on a multi-producer queue).
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -21,19 +22,21 @@ class Ring;
 class WriteBatch {
  public:
   [[nodiscard]] std::uint32_t size() const noexcept { return count_; }
-  // Writable payload of slot i: exactly slot_size bytes.
+  // Writable payload of slot i (i < size()): exactly slot_size bytes.
   [[nodiscard]] std::span<std::byte> buffer(std::uint32_t i) const noexcept {
     return {slot(i) + sizeof(layout::SlotHeader), slot_size_};
   }
   // The message in slot i is its first `length` bytes (length <= slot_size).
   void set_length(std::uint32_t i, std::uint32_t length) const noexcept {
-    reinterpret_cast<layout::SlotHeader*>(slot(i))->length = length < slot_size_ ? length : slot_size_;
+    auto& header = *reinterpret_cast<layout::SlotHeader*>(slot(i));
+    header.length = length < slot_size_ ? length : slot_size_;
   }
 
  private:
   friend class Producer;
   // Slot i of the batch: the batch may wrap around the end of the ring once.
   [[nodiscard]] std::byte* slot(std::uint32_t i) const noexcept {
+    assert(i < count_);  // past the batch is past the ring, or another process's slots
     std::uint64_t index = std::uint64_t{first_index_} + i;
     if (index >= capacity_) index -= capacity_;
     return slots_ + index * stride_;
