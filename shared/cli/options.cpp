@@ -147,7 +147,7 @@ void add_common_options(po::options_description& description) {
       ("timeout", po::value<std::string>(),
        "give up after this many seconds of waiting for the queue or a peer (exit 4)")
       ("wait", po::value<std::string>()->default_value("block"),
-       "block (spin briefly, then sleep) or spin (poll with sched_yield)")
+       "block (poll up to 200 us, then sleep) or spin (poll with sched_yield, never sleep)")
       ("quiet,q", "print no statistics and no progress line")
       ("verbose,v", "log every message")
       ("json", po::value<std::string>(), "write final statistics as JSON to this file")

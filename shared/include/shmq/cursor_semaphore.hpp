@@ -4,8 +4,8 @@
 // one fetch_add. No unit exists outside the word, so no crash can leak one.
 //
 // Uncontended, take and give are one atomic instruction each; give enters the kernel only when a
-// waiter has recorded itself in `sleepers`. A blocking wait spins briefly before it sleeps on the
-// word's high half (a futex). Deadlines are on the monotonic clock. Any process that maps the
+// waiter has recorded itself in `sleepers`. A blocking wait polls for up to 200 us (yielding the
+// core between rounds) before it sleeps on the word's high half (a futex). Deadlines are on the monotonic clock. Any process that maps the
 // segment may call any member.
 #pragma once
 
@@ -20,7 +20,7 @@ namespace shmq {
 using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC on Linux
 
 enum class WaitStrategy : std::uint8_t {
-  block,  // spin briefly, then sleep in the kernel until given
+  block,  // poll (yielding) for up to 200 us, then sleep in the kernel until given
   spin,   // poll with sched_yield: lowest latency, burns a core while waiting
 };
 
