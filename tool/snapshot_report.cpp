@@ -142,7 +142,8 @@ std::string stat_text(const QueueSnapshot& s, const std::optional<Rates>& rates)
       << "  recovery  " << s.recoveries << " dead processes reaped, " << s.skipped
       << " slots skipped, " << s.redelivered << " messages redelivered\n"
       << "  processes " << attached(s, layout::Role::producer) << " producers, "
-      << attached(s, layout::Role::consumer) << " consumers\n";
+      << attached(s, layout::Role::consumer) << " consumers (" << s.producers_ever << " and "
+      << s.consumers_ever << " attached since creation)\n";
   for (const auto& process : s.processes) {
     out << "    pid " << std::left << std::setw(8) << process.pid << std::setw(9)
         << role_name(process.role) << std::setw(6) << (process.alive ? "alive" : "dead")
@@ -159,7 +160,8 @@ std::string stat_json(const QueueSnapshot& s, const std::optional<Rates>& rates)
   if (rates) out << ",\"rate_in\":" << rates->in << ",\"rate_out\":" << rates->out;
   out << ",\"producer_waits\":" << s.producer_waits << ",\"consumer_waits\":" << s.consumer_waits
       << ",\"recoveries\":" << s.recoveries << ",\"skipped\":" << s.skipped
-      << ",\"redelivered\":" << s.redelivered << ",\"processes\":[";
+      << ",\"redelivered\":" << s.redelivered << ",\"producers_ever\":" << s.producers_ever
+      << ",\"consumers_ever\":" << s.consumers_ever << ",\"processes\":[";
   for (std::size_t i = 0; i < s.processes.size(); ++i) {
     const auto& p = s.processes[i];
     out << (i == 0 ? "" : ",") << "{\"pid\":" << p.pid << ",\"role\":\"" << role_name(p.role)

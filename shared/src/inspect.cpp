@@ -140,6 +140,8 @@ QueueSnapshot inspect_queue(const std::string& name) {
   snapshot.recoveries = header.membership.recoveries.load(std::memory_order_relaxed);
   snapshot.skipped = header.membership.skipped.load(std::memory_order_relaxed);
   snapshot.redelivered = header.membership.redelivered.load(std::memory_order_relaxed);
+  snapshot.producers_ever = header.membership.producers_ever.load(std::memory_order_relaxed);
+  snapshot.consumers_ever = header.membership.consumers_ever.load(std::memory_order_relaxed);
   check_invariants(segment, counts, snapshot);
   read_processes(header, snapshot);
   return snapshot;

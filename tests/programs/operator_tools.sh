@@ -37,12 +37,14 @@ s = json.loads(sys.argv[1])
 assert s["capacity"] == 200 and s["slot_size"] == 64, s
 assert s["depth"] == 100 and s["messages_in"] == 100 and s["messages_out"] == 0, s
 assert s["producers"] == 1 and s["consumers"] == 0 and s["state"] == "healthy", s
+assert s["producers_ever"] == 1 and s["consumers_ever"] == 0, s
 PY
 "$SHMQ" list | grep -E "^$q +200 +64 +100 +1 +0 +healthy$" >/dev/null ||
   fail "list does not show the queue: $("$SHMQ" list)"
 "$SHMQ" list --json | python3 -c "import json,sys; assert any(q['name']=='$q' for q in json.load(sys.stdin))" ||
   fail "list --json lacks the queue"
 "$SHMQ" stat "$q" | grep -q "pid .* producer alive" || fail "stat lists no live producer"
+"$SHMQ" stat "$q" | grep -q "(1 and 0 attached since creation)" || fail "stat lacks attachments"
 "$SHMQ" check "$q" | grep -q "healthy" || fail "check of a healthy queue"
 
 code=0; "$SHMQ" remove "$q" 2>"$WORK/err" || code=$?

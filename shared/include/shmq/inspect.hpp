@@ -40,6 +40,8 @@ struct QueueSnapshot {
   std::uint64_t recoveries = 0;      // dead processes reaped
   std::uint64_t skipped = 0;         // slots dropped because their producer died
   std::uint64_t redelivered = 0;     // messages handed out again after their consumer died
+  std::uint64_t producers_ever = 0;  // producer attachments since the queue was created
+  std::uint64_t consumers_ever = 0;  // consumer attachments since the queue was created
   std::vector<ProcessInfo> processes;
   std::vector<std::string> problems;  // broken invariants, one line each
 
