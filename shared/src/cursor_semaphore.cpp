@@ -74,18 +74,20 @@ Taken CursorSemaphore::try_take(std::uint32_t max) noexcept {
 }
 
 Taken CursorSemaphore::take(std::uint32_t max, Clock::time_point until, WaitStrategy strategy) {
-  for (;;) {
+  for (bool poll = true;; poll = false) {
     const Taken taken = try_take(max);
     if (taken.count != 0 || max == 0) return taken;
-    if (!wait_available(until, strategy) && Clock::now() >= until) return {};
+    if (!wait_available(until, strategy, poll) && Clock::now() >= until) return {};
   }
 }
 
-bool CursorSemaphore::wait_available(Clock::time_point until, WaitStrategy strategy) {
+bool CursorSemaphore::wait_available(Clock::time_point until, WaitStrategy strategy, bool poll) {
   // relaxed throughout: hints; the caller's take carries the ordering.
   const auto ready = [this] { return units_in(data_.word.load(std::memory_order_relaxed)) != 0; };
   const Clock::time_point poll_until =
-      strategy == WaitStrategy::spin ? until : std::min(until, Clock::now() + kPollBeforeSleep);
+      strategy == WaitStrategy::spin ? until
+      : poll                         ? std::min(until, Clock::now() + kPollBeforeSleep)
+                                     : Clock::time_point::min();
   for (;;) {
     for (int i = 0; i < kSpinBetweenYields; ++i) {
       if (ready()) return true;

@@ -24,12 +24,13 @@ Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::t
     return !ended() ? Status::timeout : attempt() ? Status::ok : Status::closed;
   }
   auto next_reap = Clock::now() + kReapInterval;
-  for (;;) {
+  // Poll before the first sleep only: the other side is most likely in the middle of a batch.
+  for (bool poll = true;; poll = false) {
     // Wait first: the bookkeeping below (end of stream scans the process table) is for when
     // nothing has arrived within a slice or a wake-up came without units.
     const auto now = Clock::now();
     // A wake-up without units may still mean work (orphans to take again): always try.
-    semaphore.wait_available(std::min(until, now + kWaitSlice), options.wait);
+    semaphore.wait_available(std::min(until, now + kWaitSlice), options.wait, poll);
     if (attempt()) return Status::ok;
     if (ring.lost()) return Status::lost;  // zeros would wait for ever, or look like an end
     // relaxed: the flag carries no data; a late sighting costs one more slice.

@@ -43,8 +43,10 @@ class CursorSemaphore {
   [[nodiscard]] Taken take(std::uint32_t max, Clock::time_point until, WaitStrategy strategy);
   // Waits, without taking, until a unit is available, `until` passes, or (block strategy) a
   // wake-up arrives; returns whether a unit is available. Callers loop and re-check their own
-  // conditions in between (end of stream, stop requests).
-  bool wait_available(Clock::time_point until, WaitStrategy strategy);
+  // conditions in between (end of stream, stop requests). A blocking wait polls before it sleeps
+  // only if `poll`: callers poll at the start of a wait, not again after a slice that came up
+  // empty, so that an idle waiter costs no CPU.
+  bool wait_available(Clock::time_point until, WaitStrategy strategy, bool poll = true);
 
   // Never blocks. Makes n more units available and wakes sleepers, if any are recorded.
   void give(std::uint32_t n) noexcept;
