@@ -143,6 +143,8 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_MSGQUEUE, &unlimited);
 
   Report report(machine_description());
+  const auto steal_before = stolen_cpu_seconds();
+  const auto started = std::chrono::steady_clock::now();
   auto transports = selected(settings);
   int run = 0;
   const bool show_progress = isatty(STDERR_FILENO) != 0;  // never in a pipe or a CI log
@@ -179,6 +181,13 @@ int main(int argc, char** argv) {
     const Spec spec = spec_for(64, {1, 1}, run++);
     report.add_latency(transport->name(),
                        measure_latency(*requests, *responses, spec, settings.latency_trips));
+  }
+  const auto steal_after = stolen_cpu_seconds();
+  if (steal_before && steal_after) {
+    const double cpu_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() *
+        static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN));
+    report.set_steal(100 * (*steal_after - *steal_before) / cpu_seconds);
   }
   report.print(std::cout);
   std::filesystem::create_directories(settings.out);

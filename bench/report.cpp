@@ -46,6 +46,18 @@ std::string machine_description() {
          " " + name.release;
 }
 
+std::optional<double> stolen_cpu_seconds() {
+  std::ifstream stat("/proc/stat");
+  std::string label;
+  // The first line: "cpu  user nice system idle iowait irq softirq steal ...", in clock ticks.
+  std::uint64_t fields[8] = {};
+  if (!(stat >> label) || label != "cpu") return std::nullopt;
+  for (auto& field : fields) {
+    if (!(stat >> field)) return std::nullopt;
+  }
+  return static_cast<double>(fields[7]) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 void Report::add_throughput(const std::string& transport, std::pair<int, int> config,
                             std::size_t size, const std::optional<Throughput>& result) {
   remember(transports_, transport);
@@ -107,6 +119,11 @@ void Report::print_config(std::ostream& out, std::pair<int, int> config) const {
 
 void Report::print(std::ostream& out) const {
   out << "shmq-bench on " << machine_ << "\n";
+  if (steal_percent_) {
+    out << "host steal during the run: " << std::fixed << std::setprecision(0) << *steal_percent_
+        << "% of CPU time (other guests' load slows every transport; compare ratios)\n";
+    out.unsetf(std::ios::floatfield);
+  }
   for (const auto& config : configs_) print_config(out, config);
   if (!memcpy_.empty()) {
     out << "\nBandwidth against single-core memcpy (1x1):\n";
@@ -164,7 +181,9 @@ void Report::write_medians_csv(const std::string& path) const {
 
 void Report::write_json(const std::string& path) const {
   std::ofstream out(path);
-  out << "{\"machine\":\"" << machine_ << "\",\"throughput\":[";
+  out << "{\"machine\":\"" << machine_ << "\",";
+  if (steal_percent_) out << "\"steal_percent\":" << *steal_percent_ << ",";
+  out << "\"throughput\":[";
   bool first = true;
   for (const auto& [key, values] : samples_) {
     const auto& [p, c, size, name] = key;

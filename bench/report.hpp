@@ -15,6 +15,10 @@ namespace shmq::bench {
 // "Intel(R) Xeon(R) ... , 2 cores, Linux 6.1.0"
 std::string machine_description();
 
+// CPU time the hypervisor gave to other guests while this one wanted it ("steal" in /proc/stat),
+// in seconds summed over all CPUs; nullopt where the kernel does not report it.
+std::optional<double> stolen_cpu_seconds();
+
 class Report {
  public:
   explicit Report(std::string machine) : machine_(std::move(machine)) {}
@@ -23,6 +27,8 @@ class Report {
                       const std::optional<Throughput>& result);
   void add_memcpy(std::size_t size, double megabytes_per_second);
   void add_latency(const std::string& transport, const std::optional<Latency>& result);
+  // Share of the machine's CPU time stolen by the host while the benchmark ran, in percent.
+  void set_steal(double percent) { steal_percent_ = percent; }
 
   void print(std::ostream& out) const;
   void write_csv(const std::string& path) const;          // every sample
@@ -36,6 +42,7 @@ class Report {
   void print_config(std::ostream& out, std::pair<int, int> config) const;
 
   std::string machine_;
+  std::optional<double> steal_percent_;
   std::vector<std::string> transports_;  // in first-seen order
   std::vector<std::size_t> sizes_;
   std::vector<std::pair<int, int>> configs_;
