@@ -80,7 +80,7 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
     }
     // An unfilled slot publishes as an empty message, never as stale bytes. (The write also
     // brings the slot's line to us ahead of the caller's copy.)
-    self.ring.slot_header(range.first + i).length = 0;
+    batch.set_length(i, 0);
   }
   // The units or the slots may have been zeros: hand out nothing. (Messages published before
   // the loss were in the file the readers had.)
