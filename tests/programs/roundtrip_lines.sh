@@ -2,17 +2,26 @@
 # through a ring small enough to wrap thousands of times.
 source "$(dirname "$0")/lib.sh"
 
+# Starts a consumer that creates queue LABEL with the given options and writes to a file, then
+# a producer that reads INPUT; both must succeed and the output must equal the input.
+#   consumer_first LABEL INPUT [consumer options...]
+consumer_first() {
+  local label=$1 input=$2
+  shift 2
+  new_queue "$label"
+  start "$CONSUMER" --name "$Q" "$@" --output "$WORK/out-$label" --quiet
+  local consumer=$!
+  wait_for_queue "$Q"
+  start "$PRODUCER" --name "$Q" --input "$input" --quiet
+  expect_exit $! 0 producer
+  expect_exit "$consumer" 0 consumer
+  cmp "$input" "$WORK/out-$label" || fail "$label: output differs"
+}
+
 awkward_lines 50000 > "$WORK/input"
 
 echo "consumer first, files"
-new_queue consumer-first; q=$Q
-start "$CONSUMER" --name "$q" --capacity 4 --slot-size 256 --output "$WORK/out1" --quiet
-consumer=$!
-wait_for_queue "$q"
-start "$PRODUCER" --name "$q" --input "$WORK/input" --quiet
-expect_exit $! 0 producer
-expect_exit "$consumer" 0 consumer
-cmp "$WORK/input" "$WORK/out1" || fail "consumer-first output differs"
+consumer_first consumer-first "$WORK/input" --capacity 4 --slot-size 256
 
 echo "producer first, pipes"
 new_queue producer-first; q=$Q
@@ -23,6 +32,8 @@ start bash -c "\"$CONSUMER\" --name $q --quiet > \"$WORK/out2\""
 expect_exit "$producer" 0 producer
 expect_exit $! 0 consumer
 cmp "$WORK/input" "$WORK/out2" || fail "producer-first output differs"
+
+echo "the ring wrapped: 50000 lines through 4 slots"
 
 echo "long lines (written from their slots) between runs of short ones (copied), in big batches"
 python3 - > "$WORK/mixed" <<'PY'
@@ -36,16 +47,8 @@ for block in range(40):
     for length in [0, 1, 511, 512, 513, 4095, 4096] + [random.randint(0, 4096) for _ in range(50)]:
         out.write(bytes(random.randint(97, 122) for _ in range(length)) + b"\n")
 PY
-new_queue mixed-lengths; q=$Q
-start "$CONSUMER" --name "$q" --slot-size 4K --output "$WORK/out-mixed" --quiet
-consumer=$!
-wait_for_queue "$q"
-start "$PRODUCER" --name "$q" --input "$WORK/mixed" --quiet
-expect_exit $! 0 producer
-expect_exit "$consumer" 0 consumer
-cmp "$WORK/mixed" "$WORK/out-mixed" || fail "mixed-length output differs"
+consumer_first mixed-lengths "$WORK/mixed" --slot-size 4K
 
-echo "the ring wrapped: 50000 lines through 4 slots"
 echo "a full ring holds the producer until a consumer comes"
 new_queue full-ring; q=$Q
 seq 1 100 > "$WORK/numbers"
