@@ -5,26 +5,18 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <stdexcept>
 
 namespace shmq::consumer {
-namespace {
-
-constexpr std::size_t kStagingSize = std::size_t{1} << 16;
-// Messages at least this long are written from their slots: a copy would cost more than the
-// kernel's handling of one more iovec.
-constexpr std::size_t kWriteInPlaceFrom = 512;
-
-}  // namespace
 
 OutputSink::OutputSink(int fd, std::string path)
     : fd_(fd), path_(std::move(path)), staging_(std::make_unique<char[]>(kStagingSize)) {
   vectors_.reserve(1024);
 }
 
-void OutputSink::write_line(std::span<const std::byte> message) {
+void OutputSink::write_line_slowly(std::span<const std::byte> message) {
   if (message.size() >= kWriteInPlaceFrom) {
+    close_run();
     vectors_.push_back({const_cast<std::byte*>(message.data()), message.size()});
   } else {
     stage(reinterpret_cast<const char*>(message.data()), message.size());
@@ -40,25 +32,24 @@ void OutputSink::stage(const char* data, std::size_t size) {
   while (size != 0) {
     if (staged_ == kStagingSize) flush();  // everything pending goes out; staging is free again
     const std::size_t n = std::min(size, kStagingSize - staged_);
-    char* at = staging_.get() + staged_;
-    std::memcpy(at, data, n);
-    // Bytes that continue the last piece extend it: a run of small lines is one iovec.
-    if (!vectors_.empty() &&
-        static_cast<char*>(vectors_.back().iov_base) + vectors_.back().iov_len == at) {
-      vectors_.back().iov_len += n;
-    } else {
-      vectors_.push_back({at, n});
-    }
+    std::memcpy(staging_.get() + staged_, data, n);
     staged_ += n;
     data += n;
     size -= n;
   }
 }
 
+void OutputSink::close_run() {
+  if (staged_ == run_start_) return;
+  vectors_.push_back({staging_.get() + run_start_, staged_ - run_start_});
+  run_start_ = staged_;
+}
+
 void OutputSink::flush() {
+  close_run();
   write_vectors();
   vectors_.clear();
-  staged_ = 0;
+  staged_ = run_start_ = 0;
 }
 
 void OutputSink::write_vectors() {

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -17,25 +18,46 @@ namespace shmq::consumer {
 
 class OutputSink {
  public:
+  // Messages at least this long are written from their slots: a copy would cost more than the
+  // kernel's handling of one more iovec.
+  static constexpr std::size_t kWriteInPlaceFrom = 512;
+
   // Owns nothing: `fd` stays open. `path` names it in error messages.
   OutputSink(int fd, std::string path);
 
   // A large `message` must stay valid until the next flush() returns; a small one is copied.
-  void write_line(std::span<const std::byte> message);
+  // Inline: it runs once per message, and a small line that fits is one copy and one store.
+  void write_line(std::span<const std::byte> message) {
+    const std::size_t size = message.size();
+    if (size < kWriteInPlaceFrom && size < kStagingSize - staged_) {
+      char* at = staging_.get() + staged_;
+      std::memcpy(at, message.data(), size);
+      at[size] = '\n';
+      staged_ += size + 1;
+      return;
+    }
+    write_line_slowly(message);
+  }
   // Copies `bytes`.
   void write_raw(std::span<const std::byte> bytes);
   // Writes everything pending; throws std::runtime_error on an I/O error.
   void flush();
 
  private:
+  static constexpr std::size_t kStagingSize = std::size_t{1} << 16;
+
+  void write_line_slowly(std::span<const std::byte> message);
   void stage(const char* data, std::size_t size);
+  // Turns the staged bytes not yet covered by a vector into one.
+  void close_run();
   void write_vectors();
 
   int fd_;
   std::string path_;
   std::unique_ptr<char[]> staging_;  // fixed size: vectors_ point into it
   std::size_t staged_ = 0;           // bytes of staging_ in use
-  std::vector<iovec> vectors_;       // what flush() writes, in order
+  std::size_t run_start_ = 0;        // staged bytes from here on are in no vector yet
+  std::vector<iovec> vectors_;       // what flush() writes, in order, before the open run
 };
 
 }  // namespace shmq::consumer
