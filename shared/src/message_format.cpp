@@ -35,22 +35,28 @@ std::uint32_t hash_fill(std::span<const std::byte> pattern) {
   return static_cast<std::uint32_t>(mix(h));
 }
 
-std::uint32_t checksum(std::uint32_t producer, std::uint64_t sequence, std::size_t length,
-                       std::uint32_t fill_hash) noexcept {
-  return static_cast<std::uint32_t>(
-      mix(mix(sequence ^ (std::uint64_t{producer} << 32)) ^ (length * kMultiplier) ^ fill_hash));
+// What the checksum binds besides the sequence: the producer, the length and the fill. Fixed per
+// (producer, length), so a message costs one mix.
+std::uint64_t stream_key(std::uint32_t producer, std::size_t length,
+                         std::span<const std::byte> pattern) noexcept {
+  return mix((std::uint64_t{producer} << 32) ^ (length * kMultiplier) ^ hash_fill(pattern));
+}
+
+std::uint32_t checksum(std::uint64_t key, std::uint64_t sequence) noexcept {
+  return static_cast<std::uint32_t>(mix(sequence ^ key));
 }
 
 }  // namespace
 
 Writer::Writer(std::uint32_t producer, std::size_t length)
-    : producer_(producer), pattern_(make_pattern(producer, length)) {
-  fill_hash_ = hash_fill(pattern_);
-}
+    : producer_(producer),
+      pattern_(make_pattern(producer, length)),
+      key_(stream_key(producer, length, pattern_)) {}
 
 void Writer::write(std::span<std::byte> out, std::uint64_t sequence) const noexcept {
-  std::memcpy(out.data(), pattern_.data(), pattern_.size());
-  const std::uint32_t sum = checksum(producer_, sequence, pattern_.size(), fill_hash_);
+  // The fill only: the header is written below.
+  std::memcpy(out.data() + kMinSize, pattern_.data() + kMinSize, pattern_.size() - kMinSize);
+  const std::uint32_t sum = checksum(key_, sequence);
   std::memcpy(out.data(), &producer_, 4);
   std::memcpy(out.data() + 4, &sum, 4);
   std::memcpy(out.data() + 8, &sequence, 8);
@@ -65,13 +71,12 @@ Check Checker::check(std::span<const std::byte> message, Decoded& decoded) {
   if (!primed_ || decoded.producer != producer_ || message.size() != pattern_.size()) {
     producer_ = decoded.producer;
     pattern_ = make_pattern(producer_, message.size());
-    fill_hash_ = hash_fill(pattern_);
+    key_ = stream_key(producer_, message.size(), pattern_);
     primed_ = true;
   }
   const bool fill_intact = std::memcmp(message.data() + kMinSize, pattern_.data() + kMinSize,
                                        message.size() - kMinSize) == 0;
-  const bool header_intact =
-      checksum(decoded.producer, decoded.sequence, message.size(), fill_hash_) == stored;
+  const bool header_intact = checksum(key_, decoded.sequence) == stored;
   return fill_intact && header_intact ? Check::ok : Check::bad_checksum;
 }
 

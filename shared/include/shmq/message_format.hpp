@@ -6,7 +6,7 @@
 //   bytes 16-   fill: a pattern fixed by (producer id, length)
 // Any changed byte is caught: the header by the checksum, the fill by comparison with the pattern.
 // Writer and Checker keep the pattern of the last (id, length) so a message costs one memcpy or
-// memcmp plus a hash of three words.
+// memcmp plus one mix of the sequence.
 #pragma once
 
 #include <cstddef>
@@ -34,8 +34,8 @@ class Writer {
 
  private:
   std::uint32_t producer_;
-  std::uint32_t fill_hash_;
   std::vector<std::byte> pattern_;
+  std::uint64_t key_;  // what the checksum binds besides the sequence
 };
 
 // Checks messages; remembers the pattern of the last (producer, length) it saw.
@@ -45,8 +45,8 @@ class Checker {
 
  private:
   std::uint32_t producer_ = 0;
-  std::uint32_t fill_hash_ = 0;
   std::vector<std::byte> pattern_;
+  std::uint64_t key_ = 0;
   bool primed_ = false;
 };
 
