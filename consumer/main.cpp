@@ -39,7 +39,7 @@ constexpr const char* kSynopsis =
     "When standard error is a terminal, a live progress line shows messages, bytes, rate and\n"
     "ring depth.";
 
-constexpr std::uint32_t kDefaultBatch = 256;  // messages per take: one atomic per batch
+constexpr std::uint32_t kDefaultBatch = 256;  // slots per take: one atomic per batch
 
 struct Settings {
   CommonOptions common;
@@ -83,7 +83,7 @@ Settings read_settings(const po::variables_map& values) {
   if (values.count("batch")) {
     settings.batch = parse_count_up_to(values["batch"].as<std::string>(), "batch", 1U << 16);
   }
-  if (settings.delay.count() != 0) settings.batch = 1;  // a slow consumer: one at a time
+  if (settings.delay.count() != 0) settings.batch = 1;  // a slow consumer: one slot at a time
   if (values.count("record")) {
     if (!settings.verify) throw UsageError("--record needs one of the --verify options");
     settings.record = values["record"].as<std::string>();
@@ -142,6 +142,8 @@ void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progres
     for (std::size_t i = 0; i < batch.size(); ++i) {
       handle(consumer, settings, sinks, batch[i]);
       progress.bytes += batch[i].size();
+      // Per message: a slot may hold several packed messages.
+      if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
     }
     // Out of our hands before the slots go back.
     if (sinks.record) sinks.record->flush();
@@ -159,7 +161,6 @@ void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progres
                        settings.common.name);
       return;
     }
-    if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
   }
 }
 
@@ -174,7 +175,8 @@ int run(int argc, char** argv) {
       ("expect-producers", po::value<std::string>(),
        "end of stream only after this many producers have attached and left (default 1)")
       ("delay", po::value<std::string>(), "seconds to wait after each message (a slow consumer)")
-      ("batch", po::value<std::string>(), "messages per take, 1-65536 (default 256)")
+      ("batch", po::value<std::string>(), "slots per take, 1-65536 (default 256); a slot holds one "
+       "message, or several small ones packed by the producer")
       ("record", po::value<std::string>(),
        "append a binary (producer, sequence) record per verified message to this file, written "
        "before the message is released (for kill tests)");

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "shmq/short_copy.hpp"
+
 namespace shmq::consumer {
 
 class OutputSink {
@@ -31,7 +33,7 @@ class OutputSink {
     const std::size_t size = message.size();
     if (size < kWriteInPlaceFrom && size < kStagingSize - staged_) {
       char* at = staging_.get() + staged_;
-      std::memcpy(at, message.data(), size);
+      short_copy(at, message.data(), size);
       at[size] = '\n';
       staged_ += size + 1;
       return;

@@ -108,11 +108,11 @@ bool claim_or_stop(Producer& producer, WriteBatch& batch, std::uint64_t wanted,
   return false;
 }
 
-// Publishes a filled batch of `bytes` in all, keeps --progress FILE and the progress line
-// current, and paces with --delay.
-void publish(Producer& producer, WriteBatch& batch, std::uint64_t bytes, const Settings& settings,
-             Progress& progress) {
-  progress.messages += batch.size();
+// Publishes a filled batch of `messages` and `bytes` in all, keeps --progress FILE and the
+// progress line current, and paces with --delay.
+void publish(Producer& producer, WriteBatch& batch, std::uint64_t messages, std::uint64_t bytes,
+             const Settings& settings, Progress& progress) {
+  progress.messages += messages;
   progress.bytes += bytes;
   producer.publish(batch);
   progress.file.record(progress.messages);
@@ -127,25 +127,67 @@ int open_input(const std::string& path) {
   return fd;
 }
 
-// Sends the lines in `lines` in order; stops at the first line that does not fit a slot.
+// Whether to pack several messages into a slot: always, except when pacing (--delay is per
+// message, and a slot is published at once).
+bool packing(const Settings& settings) { return settings.delay.count() == 0; }
+
+// One past the last of lines[from, to) that share the slot starting with lines[from]: as many
+// as fit packed, or lines[from] alone (also when it is too long to pack but fits the slot).
+std::size_t slot_end(const std::vector<std::string_view>& lines, std::size_t from, std::size_t to,
+                     std::uint32_t slot_size, bool pack) {
+  std::uint64_t used = 0;
+  std::size_t end = from;
+  while (pack && end < to && used + layout::kRecordPrefix + lines[end].size() <= slot_size) {
+    used += layout::kRecordPrefix + lines[end].size();
+    ++end;
+  }
+  return std::max(end, from + 1);
+}
+
+// Fills slot i of `batch` with lines[from, end) (see slot_end); returns their bytes.
+std::uint64_t fill_slot(const WriteBatch& batch, std::uint32_t i,
+                        const std::vector<std::string_view>& lines, std::size_t from,
+                        std::size_t end, bool verbose) {
+  std::uint64_t bytes = 0;
+  for (std::size_t next = from; next < end; ++next) {
+    const std::string_view line = lines[next];
+    const auto size = static_cast<std::uint32_t>(line.size());
+    if (end - from == 1) {
+      std::memcpy(batch.buffer(i).data(), line.data(), size);
+      batch.set_length(i, size);
+    } else {
+      std::memcpy(batch.append(i, size).data(), line.data(), size);  // fits: see slot_end
+    }
+    bytes += size;
+    if (verbose) std::cerr << "Producer got message: " << line << "\n";
+  }
+  return bytes;
+}
+
+// Sends the lines in `lines` in order, packed where they fit; stops at the first line that does
+// not fit a slot.
 bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
                 std::size_t first_line_number, const Settings& settings, Progress& progress) {
   const std::uint32_t slot_size = producer.geometry().slot_size;
+  const bool pack = packing(settings);
   const auto fitting = static_cast<std::size_t>(
       std::find_if(lines.begin(), lines.end(), [&](auto line) { return line.size() > slot_size; }) -
       lines.begin());
   for (std::size_t next = 0; next < fitting;) {
+    // Up to --batch lines per claim, in the slots they take packed.
+    const std::size_t until = std::min<std::size_t>(fitting, next + settings.batch);
+    std::uint32_t slots = 0;
+    for (std::size_t at = next; at < until; at = slot_end(lines, at, until, slot_size, pack)) ++slots;
     WriteBatch batch;
-    if (!claim_or_stop(producer, batch, fitting - next, settings, progress)) return false;
+    if (!claim_or_stop(producer, batch, slots, settings, progress)) return false;
+    const std::size_t first = next;
     std::uint64_t bytes = 0;
-    for (std::uint32_t i = 0; i < batch.size(); ++i, ++next) {
-      const std::string_view line = lines[next];
-      std::memcpy(batch.buffer(i).data(), line.data(), line.size());
-      batch.set_length(i, static_cast<std::uint32_t>(line.size()));
-      bytes += line.size();
-      if (settings.common.verbose) std::cerr << "Producer got message: " << line << "\n";
+    for (std::uint32_t i = 0; i < batch.size(); ++i) {
+      const std::size_t end = slot_end(lines, next, until, slot_size, pack);
+      bytes += fill_slot(batch, i, lines, next, end, settings.common.verbose);
+      next = end;
     }
-    publish(producer, batch, bytes, settings, progress);
+    publish(producer, batch, next - first, bytes, settings, progress);
   }
   if (fitting == lines.size()) return true;
   std::cerr << "producer: line " << first_line_number + fitting << " is " << lines[fitting].size()
@@ -169,20 +211,35 @@ void send_input(Producer& producer, int fd, const Settings& settings, Progress& 
 }
 
 void send_generated(Producer& producer, const Settings& settings, Progress& progress) {
-  if (settings.size > producer.geometry().slot_size) {
+  const std::uint32_t slot_size = producer.geometry().slot_size;
+  if (settings.size > slot_size) {
     throw UsageError("--size " + std::to_string(settings.size) + " is larger than the queue's slot size " +
-                     std::to_string(producer.geometry().slot_size));
+                     std::to_string(slot_size));
   }
   const message_format::Writer writer(settings.producer_id, settings.size);
+  // Packed when at least two fit a slot: one slot (one stamp, fewer cache lines) for several.
+  const std::uint32_t packed = packing(settings) ? WriteBatch::packable(slot_size, settings.size) : 0;
+  const std::uint32_t per_slot = packed >= 2 ? packed : 1;
   std::uint64_t sequence = 0;
   while (sequence < settings.count) {
+    const std::uint64_t wanted = std::min<std::uint64_t>(settings.count - sequence, settings.batch);
     WriteBatch batch;
-    if (!claim_or_stop(producer, batch, settings.count - sequence, settings, progress)) return;
-    for (std::uint32_t i = 0; i < batch.size(); ++i, ++sequence) {
-      writer.write(batch.buffer(i), sequence);
-      batch.set_length(i, settings.size);
+    if (!claim_or_stop(producer, batch, (wanted + per_slot - 1) / per_slot, settings, progress)) {
+      return;
     }
-    publish(producer, batch, std::uint64_t{batch.size()} * settings.size, settings, progress);
+    const std::uint64_t first = sequence;
+    for (std::uint32_t i = 0; i < batch.size(); ++i) {
+      if (per_slot == 1) {
+        writer.write(batch.buffer(i), sequence++);
+        batch.set_length(i, settings.size);
+        continue;
+      }
+      for (std::uint32_t j = 0; j < per_slot && sequence - first < wanted; ++j) {
+        writer.write(batch.append(i, settings.size), sequence++);
+      }
+    }
+    const std::uint64_t sent = sequence - first;
+    publish(producer, batch, sent, sent * settings.size, settings, progress);
   }
 }
 
@@ -198,7 +255,7 @@ void send_demo(Producer& producer, const Settings& settings, Progress& progress)
     if (!claim_or_stop(producer, batch, 1, settings, progress)) return;
     std::memcpy(batch.buffer(0).data(), text.data(), text.size());
     batch.set_length(0, static_cast<std::uint32_t>(text.size()));
-    publish(producer, batch, text.size(), settings, progress);
+    publish(producer, batch, 1, text.size(), settings, progress);
   }
 }
 

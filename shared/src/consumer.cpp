@@ -10,8 +10,6 @@
 
 namespace shmq {
 
-constexpr std::uint32_t kPrefetchAhead = 8;  // slots; enough to cover a cache miss
-
 struct Consumer::Impl {
   Impl(const std::string& name, OpenMode mode, const QueueConfig& config,
        const AttachOptions& attach_options)
@@ -78,19 +76,25 @@ struct Consumer::Impl {
     held = Held{};
   }
 
-  // Reads each slot's stamp and length once and checks them before exposing the payload.
+  // Reads each slot's stamp, length and record count once and checks them before exposing the
+  // payload; a packed slot exposes its messages only if all of them parse.
   void fill(ReadBatch& batch) const {
     const std::uint32_t slot_size = ring.geometry().slot_size;
     for (std::uint32_t i = 0; i < batch.count_; ++i) {
       const std::uint64_t position = batch.first_ + i;
-      if (i + kPrefetchAhead < batch.count_) ring.prefetch(position + kPrefetchAhead, false);
+      if (i + ring.prefetch_ahead() < batch.count_) ring.prefetch(position + ring.prefetch_ahead(), false);
       auto& slot = ring.slot_header(position);
       // acquire: pairs with the producer's release of the stamp; the payload is complete.
       const std::uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
       const std::uint32_t length = slot.length;
+      const std::uint32_t records = slot.records;
       switch (judge_slot(stamp, length, position, slot_size)) {
         case SlotVerdict::message:
-          batch.messages_.emplace_back(ring.payload(position), length);
+          if (records == 0) {
+            batch.messages_.emplace_back(ring.payload(position), length);
+          } else if (!unpack(batch, ring.payload(position), length, records)) {
+            ++batch.corrupt_;
+          }
           break;
         case SlotVerdict::skipped:
           ++batch.skipped_;
@@ -100,6 +104,17 @@ struct Consumer::Impl {
           break;
       }
     }
+  }
+
+  // Adds the messages packed in a slot to the batch; on a parse failure adds none.
+  static bool unpack(ReadBatch& batch, const std::byte* payload, std::uint32_t length,
+                     std::uint32_t records) {
+    const std::size_t before = batch.messages_.size();
+    const bool whole = split_records(payload, length, records, [&](std::uint32_t at, std::uint32_t size) {
+      batch.messages_.emplace_back(payload + at, size);
+    });
+    if (!whole) batch.messages_.resize(before);
+    return whole;
   }
 
   Segment segment;
@@ -117,7 +132,8 @@ struct Consumer::Impl {
     std::uint32_t count = 0;
     std::uint32_t messages = 0;  // of them, the ones that held a message
   } held;
-  ReadBatch single;  // get()'s one-message batch
+  ReadBatch single;             // get()'s one-slot batch
+  std::size_t single_next = 0;  // its first message get() has not handed out yet
   bool closed = false;
 };
 
@@ -131,6 +147,10 @@ Consumer& Consumer::operator=(Consumer&&) noexcept = default;
 
 Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point until) {
   Impl& self = *impl_;
+  if (&batch != &self.single && self.single_next < self.single.size()) {
+    hand_over_rest_of_single(batch);  // still held: released with `batch`
+    return Status::ok;
+  }
   self.release_held();
   batch.reset();
   max = std::min(max, self.ring.geometry().capacity);
@@ -154,6 +174,18 @@ Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point unt
   return batch.corrupt_ != 0 ? Status::corrupt : Status::ok;
 }
 
+// get() left messages of a packed slot: they become the caller's batch, so none is lost.
+void Consumer::hand_over_rest_of_single(ReadBatch& batch) {
+  Impl& self = *impl_;
+  batch.reset();
+  batch.first_ = self.single.first_;
+  batch.count_ = self.single.count_;
+  const auto rest = self.single.messages_.begin() + static_cast<std::ptrdiff_t>(self.single_next);
+  batch.messages_.assign(rest, self.single.messages_.end());
+  self.single.reset();
+  self.single_next = 0;
+}
+
 void Consumer::release(ReadBatch& batch) {
   Impl& self = *impl_;
   // Only the batch taken last: a copy, or one released already (by a later take), releases
@@ -167,14 +199,21 @@ void Consumer::release(ReadBatch& batch) {
 Status Consumer::get_until(std::vector<std::byte>& out, Clock::time_point until) {
   Impl& self = *impl_;
   for (;;) {
+    // A packed slot holds several messages: hand them out one per call, then release the slot.
+    if (self.single_next < self.single.size()) {
+      const auto message = self.single[self.single_next++];
+      out.assign(message.begin(), message.end());
+      if (self.single_next == self.single.size()) release(self.single);
+      return Status::ok;
+    }
     const Status status = take(self.single, 1, until);
+    self.single_next = 0;
     if (status != Status::ok && status != Status::corrupt) return status;  // lost, too
-    const bool got_message = !self.single.empty();
-    if (got_message) out.assign(self.single[0].begin(), self.single[0].end());
-    release(self.single);
-    if (status == Status::corrupt) return status;
-    if (got_message) return Status::ok;
-    // The slot was skipped (its producer died): look for the next message.
+    if (status == Status::corrupt || self.single.empty()) {
+      release(self.single);
+      if (status == Status::corrupt) return status;
+      continue;  // the slot was skipped (its producer died): look for the next message
+    }
   }
 }
 

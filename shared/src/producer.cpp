@@ -11,8 +11,6 @@
 
 namespace shmq {
 
-constexpr std::uint32_t kPrefetchAhead = 8;  // slots; enough to cover a cache miss
-
 struct Producer::Impl {
   Impl(const std::string& name, OpenMode mode, const QueueConfig& config,
        const AttachOptions& attach_options)
@@ -42,6 +40,7 @@ struct Producer::Impl {
   std::uint64_t put_end = 0;      // one past the last position we published (for join)
   std::uint64_t published = 0;    // messages published by this handle
   WriteBatch outstanding;         // claimed and not yet published
+  detail::PackState packing;      // how far its slots are packed
   WriteBatch single;              // put()'s one-slot batch
   bool closed = false;
 };
@@ -67,6 +66,8 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   if (status != Status::ok) return status;
   failpoint::reach(failpoint::kProducerAfterClaim);
   batch.ring_ = &self.ring;
+  self.packing = {};
+  batch.packing_ = &self.packing;
   batch.first_ = range.first;
   batch.count_ = range.count;
   batch.first_index_ = static_cast<std::uint32_t>(self.ring.index_of(range.first));
@@ -75,8 +76,8 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   batch.slots_ = self.segment.slot(0);
   batch.stride_ = self.segment.slot_stride();
   for (std::uint32_t i = 0; i < range.count; ++i) {
-    if (i + kPrefetchAhead < range.count) {
-      self.ring.prefetch(range.first + i + kPrefetchAhead, true);
+    if (i + self.ring.prefetch_ahead() < range.count) {
+      self.ring.prefetch(range.first + i + self.ring.prefetch_ahead(), true);
     }
     // An unfilled slot publishes as an empty message, never as stale bytes. (The write also
     // brings the slot's line to us ahead of the caller's copy.)
@@ -120,9 +121,12 @@ void Producer::publish(WriteBatch& batch) {
       self.attachment.entry().held_count.store(0, std::memory_order_relaxed);
     });
   }
-  count_messages(side.messages_in, batch.count_, self.multi);
-  count_messages(self.attachment.entry().messages, batch.count_, false);
-  self.published += batch.count_;
+  // A packed slot holds several messages; every other slot holds one.
+  const std::uint64_t messages =
+      batch.count_ - self.packing.packed_slots + self.packing.packed_messages;
+  count_messages(side.messages_in, messages, self.multi);
+  count_messages(self.attachment.entry().messages, messages, false);
+  self.published += messages;
   self.put_end = batch.first_ + batch.count_;
   self.outstanding = WriteBatch{};
   batch = WriteBatch{};

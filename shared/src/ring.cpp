@@ -1,5 +1,7 @@
 #include "shmq/ring.hpp"
 
+#include <algorithm>
+
 #include "shmq/failpoint.hpp"
 
 namespace shmq {
@@ -12,7 +14,9 @@ Ring::Ring(const Segment& segment) noexcept
       items_(header_.items),
       mutex_(header_.mutex),
       mask_(geometry_.capacity - 1U),
-      power_of_two_((geometry_.capacity & (geometry_.capacity - 1U)) == 0) {}
+      power_of_two_((geometry_.capacity & (geometry_.capacity - 1U)) == 0),
+      prefetch_ahead_(static_cast<std::uint32_t>(
+          std::max<std::size_t>(kPrefetchDistance / segment.slot_stride(), 1))) {}
 
 // relaxed on the hints: they only supply upper bits, and lag the truth by at most a batch.
 std::uint64_t Ring::claimed() const noexcept {

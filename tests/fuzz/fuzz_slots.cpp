@@ -1,5 +1,5 @@
-// libFuzzer target: the consumer's reading of slots it has taken, and the verifier's decoding of
-// the payloads. The input is a ring's geometry, a run of positions and the raw bytes of the slots.
+// libFuzzer target: the consumer's reading of slots it has taken (the verdict, and the split of a
+// packed slot into messages), and the verifier's decoding of the messages. The input is a ring's geometry, a run of positions and the raw bytes of the slots.
 // The slots live in a heap block of exactly the ring's size, so AddressSanitizer stops any read
 // that the stamp/length checks let past the end of a slot's payload or of the ring.
 #include <algorithm>
@@ -40,13 +40,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::byte* slot = ring + (position % capacity) * stride;
     std::uint64_t stamp = 0;
     std::uint32_t length = 0;
+    std::uint32_t records = 0;
     std::memcpy(&stamp, slot, sizeof stamp);
-    std::memcpy(&length, slot + sizeof stamp, sizeof length);
+    std::memcpy(&length, slot + offsetof(layout::SlotHeader, length), sizeof length);
+    std::memcpy(&records, slot + offsetof(layout::SlotHeader, records), sizeof records);
     if (judge_slot(stamp, length, position, slot_size) != SlotVerdict::message) continue;
-    const std::span<const std::byte> payload(slot + sizeof(layout::SlotHeader), length);
-    for (std::byte b : payload) sum += static_cast<std::uint8_t>(b);  // touch every byte
-    message_format::Decoded decoded;
-    (void)checker.check(payload, decoded);
+    const std::byte* payload = slot + sizeof(layout::SlotHeader);
+    const auto read = [&](std::uint32_t at, std::uint32_t n) {
+      const std::span<const std::byte> message(payload + at, n);
+      for (std::byte b : message) sum += static_cast<std::uint8_t>(b);  // touch every byte
+      message_format::Decoded decoded;
+      (void)checker.check(message, decoded);
+    };
+    if (records == 0) {
+      read(0, length);
+    } else {
+      sum += split_records(payload, length, records, read) ? 1 : 0;
+    }
   }
   delete[] ring;
   g_sink = sum;  // the reads must happen

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -41,8 +42,27 @@ Bytes header_seed(const Geometry& geometry) {
   return out;
 }
 
+// Fills a slot's payload with generated messages of `size` bytes packed as records, as many as
+// fit; returns the payload length and sets `records`.
+std::uint32_t pack_slot(std::uint8_t* payload, std::uint16_t slot_size, std::uint32_t size,
+                        std::uint64_t position, std::uint32_t& records) {
+  std::uint32_t used = 0;
+  records = 0;
+  while (slot_size - used >= layout::kRecordPrefix + size) {
+    std::memcpy(payload + used, &size, sizeof size);
+    message_format::write(
+        std::span(reinterpret_cast<std::byte*>(payload + used + layout::kRecordPrefix), size), 7,
+        position * 100 + records);
+    used += layout::kRecordPrefix + size;
+    ++records;
+  }
+  return used;
+}
+
 // The layout fuzz_slots.cpp reads: capacity-1, slot_size-1, first position, count, the slots.
-Bytes slots_seed(std::uint8_t capacity, std::uint16_t slot_size, std::uint64_t first) {
+// Slots hold one generated message each, or (packed) as many 20-byte ones as fit.
+Bytes slots_seed(std::uint8_t capacity, std::uint16_t slot_size, std::uint64_t first,
+                 bool packed = false) {
   Bytes out;
   append(out, static_cast<std::uint8_t>(capacity - 1));
   append(out, static_cast<std::uint16_t>(slot_size - 1));
@@ -52,17 +72,21 @@ Bytes slots_seed(std::uint8_t capacity, std::uint16_t slot_size, std::uint64_t f
   Bytes ring(capacity * stride);
   for (std::uint64_t position = first; position < first + capacity; ++position) {
     std::uint8_t* slot = ring.data() + (position % capacity) * stride;
+    std::uint8_t* payload = slot + sizeof(layout::SlotHeader);
     const bool skipped = position % 5 == 4;
     const std::uint64_t stamp =
         layout::stamp(position, skipped ? layout::kSlotSkipped : layout::kSlotPublished);
-    const std::uint32_t length = slot_size;
-    std::memcpy(slot, &stamp, sizeof stamp);
-    std::memcpy(slot + sizeof stamp, &length, sizeof length);
-    if (slot_size >= message_format::kMinSize) {
-      message_format::write(
-          std::span(reinterpret_cast<std::byte*>(slot + sizeof(layout::SlotHeader)), slot_size), 7,
-          position);
+    std::uint32_t records = 0;
+    std::uint32_t length = slot_size;
+    if (packed) {
+      length = pack_slot(payload, slot_size, 20, position, records);
+    } else if (slot_size >= message_format::kMinSize) {
+      message_format::write(std::span(reinterpret_cast<std::byte*>(payload), slot_size), 7,
+                            position);
     }
+    std::memcpy(slot, &stamp, sizeof stamp);
+    std::memcpy(slot + offsetof(layout::SlotHeader, length), &length, sizeof length);
+    std::memcpy(slot + offsetof(layout::SlotHeader, records), &records, sizeof records);
   }
   out.insert(out.end(), ring.begin(), ring.end());
   return out;
@@ -89,5 +113,6 @@ int main(int argc, char** argv) {
   save(dir / "slots" / "small", slots_seed(4, 16, 0));
   save(dir / "slots" / "wrapped", slots_seed(8, 64, 1'000'003));
   save(dir / "slots" / "large", slots_seed(3, 300, 41));
+  save(dir / "slots" / "packed", slots_seed(4, 200, 77, true));
   return 0;
 }

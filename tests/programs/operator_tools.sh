@@ -76,9 +76,9 @@ grep -q "corrupt: slot of waiting position 0" "$WORK/check" || fail "check: $(ca
 
 echo "stat --watch: one JSON object per refresh, bounded by --count"
 new_queue watch; q=$Q
-"$PRODUCER" --name "$q" --count 5 --size 16 --quiet
-[[ $("$SHMQ" stat "$q" --watch --interval 0.05 --count 3 --json | grep -c '"depth":5') == 3 ]] ||
-  fail "stat --watch --count 3"
+"$PRODUCER" --name "$q" --count 5 --size 16 --quiet  # packed: one slot holds all five
+[[ $("$SHMQ" stat "$q" --watch --interval 0.05 --count 3 --json |
+     grep -c '"depth":1,.*"messages_in":5') == 3 ]] || fail "stat --watch --count 3"
 
 echo "the progress line: on a terminal, never in a pipe"
 new_queue tty; q=$Q

@@ -51,7 +51,7 @@ consumer_first mixed-lengths "$WORK/mixed" --slot-size 4K
 
 echo "a full ring holds the producer until a consumer comes"
 new_queue full-ring; q=$Q
-seq 1 100 > "$WORK/numbers"
+seq 1 20000 > "$WORK/numbers"  # about 100 KiB: more than 8 slots of 1 KiB hold, even packed
 start "$PRODUCER" --name "$q" --capacity 8 --input "$WORK/numbers" --quiet
 producer=$!
 wait_for_queue "$q"

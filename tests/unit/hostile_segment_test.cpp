@@ -134,7 +134,8 @@ TEST_CASE("a consumer blocked on an empty queue notices the truncation", "[unit]
 }
 
 // Excluded from the ThreadSanitizer run: the races here are the attack.
-TEST_CASE("a hostile writer flipping lengths, stamps and both semaphores causes errors, not faults",
+TEST_CASE("a hostile writer flipping lengths, record counts and sizes, stamps and both semaphores "
+          "causes errors, not faults",
           "[unit][hostile][hostile-writer]") {
   UnderAttack live("hostile-writer");
   std::atomic<bool> done{false};
@@ -163,6 +164,14 @@ TEST_CASE("a hostile writer flipping lengths, stamps and both semaphores causes 
           // relaxed: as above. More room than the ring has: the producer overwrites held slots.
           room.fetch_add(((r >> 8) & 7) << 32, std::memory_order_relaxed);
           break;
+        case 4:
+          slot.records = static_cast<std::uint32_t>(r >> 8) % 8;
+          break;
+        case 5: {  // the size prefix of a packed slot's first record
+          const auto size = static_cast<std::uint32_t>(r >> 8);
+          std::memcpy(reinterpret_cast<std::byte*>(&slot) + sizeof(layout::SlotHeader), &size, 4);
+          break;
+        }
         default:
           std::this_thread::yield();
       }
@@ -173,7 +182,13 @@ TEST_CASE("a hostile writer flipping lengths, stamps and both semaphores causes 
     const std::string text(40, 'm');
     // relaxed: the flag only ends the loop.
     for (int i = 0; i < 20000 && !done.load(std::memory_order_relaxed); ++i) {
-      (void)put_text(live.producer, text);
+      WriteBatch batch;
+      if (i % 2 == 0) {
+        (void)put_text(live.producer, text);
+      } else if (live.producer.claim(batch, 1, Clock::now() + 1ms) == Status::ok) {
+        for (int k = 0; k < 3; ++k) std::memset(batch.append(0, 10).data(), 'p', 10);  // packed
+        live.producer.publish(batch);
+      }
     }
   });
 

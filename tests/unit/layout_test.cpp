@@ -8,7 +8,7 @@
 using namespace shmq::layout;
 
 TEST_CASE("the layout version matches the mirrored layout", "[unit][layout]") {
-  CHECK(kLayoutVersion == 4);
+  CHECK(kLayoutVersion == 5);
   CHECK(kMagic == 0x3151'4D48'5300'5153ULL);
 }
 
@@ -66,7 +66,8 @@ TEST_CASE("cursor and counter fields keep their offsets", "[unit][layout]") {
 TEST_CASE("slots are a 16-byte header then the payload, 16-byte strided", "[unit][layout]") {
   CHECK(offsetof(SlotHeader, stamp) == 0);
   CHECK(offsetof(SlotHeader, length) == 8);
-  CHECK(offsetof(SlotHeader, reserved) == 12);
+  CHECK(offsetof(SlotHeader, records) == 12);
+  CHECK(kRecordPrefix == 4);
   CHECK(slot_stride_for(1) == 32);
   CHECK(slot_stride_for(16) == 32);
   CHECK(slot_stride_for(17) == 48);

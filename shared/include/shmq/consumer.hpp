@@ -55,7 +55,8 @@ class Consumer {
 
   // Every call that touches the ring may also return lost: another process truncated the
   // segment under us (see Segment::lost()), and the handle can do nothing more but close.
-  // Blocks until a message arrives; copies it into `out` and releases its slot.
+  // Blocks until a message arrives; copies it into `out` and releases its slot (a slot of packed
+  // messages once the last of them has been copied out).
   // ok | closed | cancelled | corrupt.
   [[nodiscard]] Status get(std::vector<std::byte>& out);
   // Never blocks. ok | empty | closed | corrupt.
@@ -63,8 +64,10 @@ class Consumer {
   // Blocks at most `timeout`. ok | timeout | closed | cancelled | corrupt.
   [[nodiscard]] Status get_for(std::vector<std::byte>& out, Clock::duration timeout);
 
-  // Zero-copy batch: blocks until at least one message is there (or `until`), then takes up to
-  // `max`, in order. Releases the batch held before, if any: a consumer holds one at a time.
+  // Zero-copy batch: blocks until at least one slot is filled (or `until`), then takes up to
+  // `max` slots, in order, and exposes their messages (several per slot where a producer packed
+  // them). Releases the batch held before, if any: a consumer holds one at a time. If get() has
+  // handed out only part of a packed slot, the batch is the rest of it instead.
   // ok | timeout | closed | cancelled | corrupt (the batch then still holds the good messages
   // and must be released).
   [[nodiscard]] Status take(ReadBatch& batch, std::uint32_t max, Clock::time_point until);
@@ -85,6 +88,7 @@ class Consumer {
 
  private:
   Status get_until(std::vector<std::byte>& out, Clock::time_point until);
+  void hand_over_rest_of_single(ReadBatch& batch);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -30,7 +30,7 @@ struct QueueSnapshot {
   std::string name;
   Geometry geometry;
   std::uint32_t owner = 0;  // uid that created the segment
-  std::uint32_t depth = 0;  // messages waiting
+  std::uint32_t depth = 0;  // filled slots waiting (each one message, or several packed)
   std::uint32_t free_slots = 0;
   std::uint64_t high_water = 0;  // largest depth a producer has seen
   std::uint64_t messages_in = 0;

@@ -16,7 +16,9 @@
 //      448   4096  processes[64]: pid, role, start time,      each process its own entry;
 //                  messages, held range (multi modes)         reapers, once it is dead
 //     4544    ...  capacity x slot (stride = slot_stride):
-//                  [ stamp u64 | length u32 | reserved u32 | payload (slot_size bytes) | pad ]
+//                  [ stamp u64 | length u32 | records u32 | payload (slot_size bytes) | pad ]
+//                  payload: one message (records = 0), or `records` packed messages, each
+//                  [ size u32 | bytes ], filling exactly `length` bytes
 //
 // Positions are 64-bit sequence numbers that only grow; a slot's index is position % capacity.
 // Cursors satisfy  released <= taken <= published <= claimed <= released + capacity.
@@ -41,7 +43,7 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
-inline constexpr std::uint32_t kLayoutVersion = 4;
+inline constexpr std::uint32_t kLayoutVersion = 5;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kMaxProcesses = 64;
 
@@ -157,8 +159,13 @@ struct Header {
 struct SlotHeader {
   std::atomic<std::uint64_t> stamp;  // (position << 3) | SlotState
   std::uint32_t length;              // payload bytes; untrusted: check against slot_size
-  std::uint32_t reserved;            // 0; keeps the payload 16-byte aligned
+  // 0: the payload is one message. n: it is n packed messages, each a u32 size then the bytes
+  // (untrusted: must parse to exactly `length` bytes). Also keeps the payload 16-byte aligned.
+  std::uint32_t records;
 };
+
+// The size prefix of each message in a packed slot.
+inline constexpr std::uint32_t kRecordPrefix = sizeof(std::uint32_t);
 
 inline constexpr std::size_t kHeaderSize = sizeof(Header);
 inline constexpr std::size_t kSlotAlignment = 16;  // dense slots: a 64-byte message takes 80 bytes

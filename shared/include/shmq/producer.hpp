@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cassert>
+#include <climits>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -17,8 +19,24 @@ namespace shmq {
 
 class Ring;
 
-// Slots claimed for writing in place. Fill buffer(i) and set_length(i) for every i, then publish.
-// The accessors are inline: they run once per message, on the hot path.
+namespace detail {
+// Where packing stands in the batch claimed last; kept by the Producer, so that every copy of
+// the batch sees the same state, and never read back from the shared slots.
+struct PackState {
+  std::uint32_t slot = UINT32_MAX;  // the slot being packed
+  std::uint32_t used = 0;           // its payload bytes so far
+  std::uint32_t records = 0;        // its messages so far
+  std::uint32_t packed_slots = 0;   // slots of the batch that hold packed messages
+  std::uint64_t packed_messages = 0;
+};
+}  // namespace detail
+
+// Slots claimed for writing in place, then published together. Fill each slot one of two ways:
+//  - one message: write buffer(i), then set_length(i);
+//  - several small messages packed: append(i, size) for each, writing where it points. Pack
+//    slot by slot: appending to a later slot closes the one before.
+// A slot left unfilled publishes as an empty message. The accessors are inline: they run once
+// per message, on the hot path.
 class WriteBatch {
  public:
   [[nodiscard]] std::uint32_t size() const noexcept { return count_; }
@@ -30,6 +48,35 @@ class WriteBatch {
   void set_length(std::uint32_t i, std::uint32_t length) const noexcept {
     auto& header = *reinterpret_cast<layout::SlotHeader*>(slot(i));
     header.length = length < slot_size_ ? length : slot_size_;
+    header.records = 0;
+  }
+  // Packs one more message of `size` bytes into slot i (i < size(), i not below a slot packed
+  // before) and returns where to write it, or a span with a null data() if it does not fit
+  // there (the slot is unchanged; the message may still fit a slot of its own, set_length's way).
+  [[nodiscard]] std::span<std::byte> append(std::uint32_t i, std::uint32_t size) const noexcept {
+    detail::PackState& pack = *packing_;
+    const std::uint32_t used = pack.slot == i ? pack.used : 0;
+    const std::uint32_t room = slot_size_ - used;
+    if (room < layout::kRecordPrefix || size > room - layout::kRecordPrefix) return {};
+    if (pack.slot != i) {
+      assert(pack.slot == UINT32_MAX || i > pack.slot);  // a closed slot stays as it is
+      pack.slot = i;
+      pack.records = 0;
+      ++pack.packed_slots;
+    }
+    std::byte* at = slot(i) + sizeof(layout::SlotHeader) + used;
+    std::memcpy(at, &size, sizeof size);
+    pack.used = used + layout::kRecordPrefix + size;
+    ++pack.records;
+    ++pack.packed_messages;
+    auto& header = *reinterpret_cast<layout::SlotHeader*>(slot(i));
+    header.length = pack.used;
+    header.records = pack.records;
+    return {at + layout::kRecordPrefix, size};
+  }
+  // How many messages of `size` bytes one slot holds packed (0 if not even one).
+  [[nodiscard]] static std::uint32_t packable(std::uint32_t slot_size, std::uint32_t size) noexcept {
+    return static_cast<std::uint32_t>(slot_size / (std::uint64_t{layout::kRecordPrefix} + size));
   }
 
  private:
@@ -43,6 +90,7 @@ class WriteBatch {
   }
 
   Ring* ring_ = nullptr;
+  detail::PackState* packing_ = nullptr;
   std::uint64_t first_ = 0;  // position of slot 0
   std::uint32_t count_ = 0;
   std::uint32_t first_index_ = 0;  // its index in the ring

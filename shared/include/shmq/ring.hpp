@@ -38,6 +38,9 @@ inline void count_messages(std::atomic<std::uint64_t>& counter, std::uint64_t n,
 
 class Ring {
  public:
+  static constexpr std::size_t kPrefetchSpan = 2048;     // bytes of one slot
+  static constexpr std::size_t kPrefetchDistance = 640;  // bytes ahead: covers a cache miss
+
   explicit Ring(const Segment& segment) noexcept;
 
   [[nodiscard]] layout::Header& header() const noexcept { return header_; }
@@ -59,19 +62,28 @@ class Ring {
   [[nodiscard]] std::byte* payload(std::uint64_t position) const noexcept {
     return segment_.slot(index_of(position)) + sizeof(layout::SlotHeader);
   }
-  // Asks the CPU to fetch a slot's first line ahead of use (for writing, or for reading): slots
-  // usually sit in the other side's cache, and a batch walks through them in order.
+  // Asks the CPU to fetch a slot ahead of use (for writing, or for reading): slots usually sit
+  // in the other side's cache, and a batch walks through them in order. Covers the slot's first
+  // kPrefetchSpan bytes (the hardware's own prefetcher follows a longer copy).
   void prefetch(std::uint64_t position, bool for_writing) const noexcept {
     const std::byte* first = segment_.slot(index_of(position));
-    const std::byte* last = first + std::min<std::size_t>(segment_.slot_stride(), 128) - 1;
+    const std::size_t span = std::min<std::size_t>(segment_.slot_stride(), kPrefetchSpan);
+    for (std::size_t at = 0; at < span; at += layout::kCacheLine) {
+      if (for_writing) {
+        __builtin_prefetch(first + at, 1);
+      } else {
+        __builtin_prefetch(first + at, 0);
+      }
+    }
+    // A slot need not start on a line: its last bytes may be on one more.
     if (for_writing) {
-      __builtin_prefetch(first, 1);
-      __builtin_prefetch(last, 1);  // a small slot may straddle two lines
+      __builtin_prefetch(first + span - 1, 1);
     } else {
-      __builtin_prefetch(first, 0);
-      __builtin_prefetch(last, 0);
+      __builtin_prefetch(first + span - 1, 0);
     }
   }
+  // How many slots ahead to prefetch: about kPrefetchDistance bytes, at least the next slot.
+  [[nodiscard]] std::uint32_t prefetch_ahead() const noexcept { return prefetch_ahead_; }
   [[nodiscard]] std::uint64_t stamp_of(std::uint64_t position) const noexcept {
     // acquire: pairs with the release store that set the stamp; the slot's contents come first.
     return slot_header(position).stamp.load(std::memory_order_acquire);
@@ -175,6 +187,7 @@ class Ring {
   RobustMutex mutex_;
   std::uint64_t mask_;
   bool power_of_two_;
+  std::uint32_t prefetch_ahead_;
 };
 
 }  // namespace shmq

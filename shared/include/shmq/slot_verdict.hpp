@@ -1,8 +1,10 @@
-// What a consumer makes of a slot it has taken, from the stamp and length it read from it once.
-// Pure, so the decision is fuzzed exactly as the consumer makes it.
+// What a consumer makes of a slot it has taken, from the stamp, length and record count it read
+// from it once, and how it splits a packed slot into messages. Pure, so the decisions are fuzzed
+// exactly as the consumer makes them.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include "shmq/layout.hpp"
 
@@ -22,6 +24,27 @@ enum class SlotVerdict : std::uint8_t {
     return SlotVerdict::corrupt;
   }
   return SlotVerdict::message;
+}
+
+// Splits the `length` bytes at `payload` (a slot judged `message`, so length <= slot_size) into
+// `records` packed messages, calling deliver(offset, size) for each in order; each size prefix is
+// read once. Returns false if they do not parse to exactly `length` bytes: the slot is then
+// corrupt, and the caller must drop what was delivered. Stops at the first record that would
+// overrun, so a hostile count costs at most length / kRecordPrefix steps.
+template <class Deliver>
+[[nodiscard]] bool split_records(const std::byte* payload, std::uint32_t length,
+                                 std::uint32_t records, Deliver&& deliver) {
+  std::uint32_t offset = 0;
+  for (std::uint32_t i = 0; i < records; ++i) {
+    if (length - offset < layout::kRecordPrefix) return false;
+    std::uint32_t size = 0;
+    std::memcpy(&size, payload + offset, sizeof size);
+    offset += layout::kRecordPrefix;
+    if (size > length - offset) return false;
+    deliver(offset, size);
+    offset += size;
+  }
+  return offset == length;
 }
 
 }  // namespace shmq

@@ -1,0 +1,201 @@
+// Several small messages packed into one slot: how append() fills a slot, what take() and get()
+// hand out, the counts, and how a damaged record chain is judged.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "shmq/consumer.hpp"
+#include "shmq/producer.hpp"
+#include "shmq/slot_verdict.hpp"
+#include "test_queue.hpp"
+
+using namespace shmq;
+using namespace std::chrono_literals;
+using shmq::test::TestQueue;
+
+namespace {
+
+QueueConfig config(std::uint32_t capacity, std::uint32_t slot_size, bool multi = false) {
+  QueueConfig c;
+  c.capacity = capacity;
+  c.slot_size = slot_size;
+  c.multi_producer = multi;
+  c.multi_consumer = multi;
+  return c;
+}
+
+std::string text(std::span<const std::byte> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// Appends `message` to slot i; returns whether it fitted.
+bool append(const WriteBatch& batch, std::uint32_t i, const std::string& message) {
+  const auto at = batch.append(i, static_cast<std::uint32_t>(message.size()));
+  if (at.data() == nullptr) return false;
+  REQUIRE(at.size() == message.size());
+  std::memcpy(at.data(), message.data(), message.size());
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a slot holds as many packed messages as fit with their size prefixes", "[unit][packing]") {
+  CHECK(WriteBatch::packable(64, 12) == 4);  // 4 x (4 + 12) = 64
+  CHECK(WriteBatch::packable(64, 13) == 3);
+  CHECK(WriteBatch::packable(64, 60) == 1);
+  CHECK(WriteBatch::packable(64, 61) == 0);
+  CHECK(WriteBatch::packable(16, 0) == 4);
+
+  TestQueue queue("pack-fit");
+  Producer producer(queue.name(), OpenMode::create_only, config(4, 64));
+  WriteBatch batch;
+  REQUIRE(producer.claim(batch, 2, Clock::now()) == Status::ok);
+  for (int i = 0; i < 4; ++i) CHECK(append(batch, 0, std::string(12, char('a' + i))));
+  CHECK_FALSE(append(batch, 0, ""));  // no room left even for a prefix
+  CHECK(batch.append(0, 0).data() == nullptr);
+  CHECK(append(batch, 1, std::string(60, 'x')));  // a whole slot, prefix included
+  producer.publish(batch);
+  CHECK(producer.messages() == 5);
+}
+
+TEST_CASE("packed messages come out one by one, in order, from take and from get",
+          "[unit][packing]") {
+  for (bool multi : {false, true}) {
+    INFO("multi-producer/consumer: " << multi);
+    TestQueue queue("pack-order");
+    Producer producer(queue.name(), OpenMode::create_only, config(8, 128, multi));
+    Consumer consumer(queue.name(), OpenMode::open_only);
+    std::uint64_t sent = 0;
+    std::uint64_t received = 0;
+    for (int round = 0; round < 40; ++round) {
+      WriteBatch batch;
+      REQUIRE(producer.claim(batch, 3, Clock::now() + 1s) == Status::ok);
+      // Slot 0 packed, slot 1 one plain message, slot 2 packed; sizes vary, empty ones too.
+      for (std::uint32_t i = 0; i < batch.size(); ++i) {
+        if (i == 1) {
+          const std::string m = "plain " + std::to_string(sent++);
+          std::memcpy(batch.buffer(i).data(), m.data(), m.size());
+          batch.set_length(i, static_cast<std::uint32_t>(m.size()));
+          continue;
+        }
+        for (int k = 0;; ++k) {
+          const std::string m = k % 3 == 2 ? "" : std::to_string(sent);
+          if (!append(batch, i, m)) break;
+          ++sent;
+        }
+      }
+      producer.publish(batch);
+      if (round % 2 == 0) {
+        ReadBatch read;
+        REQUIRE(consumer.take(read, 8, Clock::now() + 1s) == Status::ok);
+        for (std::size_t i = 0; i < read.size(); ++i) {
+          const std::string m = text(read[i]);
+          if (!m.empty() && m.rfind("plain ", 0) != 0) CHECK(m == std::to_string(received));
+          ++received;
+        }
+        consumer.release(read);
+      } else {
+        std::vector<std::byte> out;
+        while (received < sent) {
+          REQUIRE(consumer.try_get(out) == Status::ok);
+          const std::string m = text(out);
+          if (!m.empty() && m.rfind("plain ", 0) != 0) CHECK(m == std::to_string(received));
+          ++received;
+        }
+        std::vector<std::byte> none;
+        CHECK(consumer.try_get(none) == Status::empty);
+      }
+      CHECK(received == sent);
+    }
+    CHECK(producer.messages() == sent);
+    CHECK(consumer.messages() == sent);
+    CHECK(producer.depth() == 0);
+  }
+}
+
+TEST_CASE("a take after a get that left part of a packed slot hands out the rest of it",
+          "[unit][packing]") {
+  TestQueue queue("pack-rest");
+  Producer producer(queue.name(), OpenMode::create_only, config(4, 64));
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  WriteBatch batch;
+  REQUIRE(producer.claim(batch, 1, Clock::now()) == Status::ok);
+  for (const char* m : {"one", "two", "three"}) REQUIRE(append(batch, 0, m));
+  producer.publish(batch);
+
+  std::vector<std::byte> out;
+  REQUIRE(consumer.get(out) == Status::ok);
+  CHECK(text(out) == "one");
+  CHECK(producer.depth() == 1);  // the slot is still held: two of its messages are not out
+  ReadBatch rest;
+  REQUIRE(consumer.take(rest, 4, Clock::now()) == Status::ok);
+  REQUIRE(rest.size() == 2);
+  CHECK(text(rest[0]) == "two");
+  CHECK(text(rest[1]) == "three");
+  consumer.release(rest);
+  CHECK(producer.depth() == 0);
+  CHECK(consumer.messages() == 3);
+}
+
+TEST_CASE("a packed slot whose records do not parse to its length exposes none of them",
+          "[unit][packing][hostile]") {
+  // Payload: "ab" and "cde" packed (4 + 2 + 4 + 3 = 13 bytes).
+  std::vector<std::byte> payload(64);
+  const auto prefix = [&](std::uint32_t at, std::uint32_t size) {
+    std::memcpy(payload.data() + at, &size, 4);
+  };
+  prefix(0, 2);
+  std::memcpy(payload.data() + 4, "ab", 2);
+  prefix(6, 3);
+  std::memcpy(payload.data() + 10, "cde", 3);
+  std::vector<std::string> seen;
+  const auto collect = [&](std::uint32_t at, std::uint32_t size) {
+    seen.emplace_back(reinterpret_cast<const char*>(payload.data()) + at, size);
+  };
+  CHECK(split_records(payload.data(), 13, 2, collect));
+  CHECK(seen == std::vector<std::string>{"ab", "cde"});
+
+  SECTION("bytes left over after the last record") {
+    CHECK_FALSE(split_records(payload.data(), 14, 2, collect));
+  }
+  SECTION("a record running past the length") {
+    CHECK_FALSE(split_records(payload.data(), 12, 2, collect));
+  }
+  SECTION("more records claimed than there are") {
+    CHECK_FALSE(split_records(payload.data(), 13, 3, collect));
+  }
+  SECTION("a count of four billion costs a few steps") {
+    CHECK_FALSE(split_records(payload.data(), 13, 0xFFFFFFFFU, collect));
+  }
+  SECTION("a size prefix of four billion") {
+    prefix(6, 0xFFFFFFF0U);
+    CHECK_FALSE(split_records(payload.data(), 13, 2, collect));
+  }
+}
+
+TEST_CASE("a consumer counts a packed slot with a damaged record as corrupt and reads none of it",
+          "[unit][packing][hostile]") {
+  TestQueue queue("pack-hostile");
+  Producer producer(queue.name(), OpenMode::create_only, config(4, 64));
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  WriteBatch batch;
+  REQUIRE(producer.claim(batch, 2, Clock::now()) == Status::ok);
+  REQUIRE(append(batch, 0, "good"));
+  REQUIRE(append(batch, 0, "also good"));
+  REQUIRE(append(batch, 1, "damaged"));
+  REQUIRE(append(batch, 1, "slot"));
+  // Another process overwrites the second record's size in slot 1: it now runs past the slot.
+  const std::uint32_t huge = 1000;
+  std::memcpy(batch.buffer(1).data() + 4 + 7, &huge, 4);
+  producer.publish(batch);
+
+  ReadBatch read;
+  CHECK(consumer.take(read, 4, Clock::now()) == Status::corrupt);
+  REQUIRE(read.size() == 2);
+  CHECK(text(read[0]) == "good");
+  CHECK(text(read[1]) == "also good");
+  CHECK(read.corrupt() == 1);
+  consumer.release(read);
+  CHECK(producer.depth() == 0);
+}
