@@ -134,12 +134,15 @@ TEST_CASE("a consumer that dies holding messages while another keeps consuming",
   TestQueue queue("crash-concurrent");
   TempFile record("records");
   const auto config = test_config(kCapacity, true);
-  ChildProcess producer([&] { return produce(queue.name(), config, 1, 20000); });
-  ChildProcess survivor([&] { return consume(queue.name(), config, 1, record.path()); });
+  // The victim is in the stream before any message is, and dies at its first take: with the
+  // survivor consuming alongside, a later pass might never come on a loaded machine.
   ChildProcess victim([&] {
-    failpoint::arm(failpoint::kConsumerAfterTake, failpoint::Action::kill, 50);
+    failpoint::arm(failpoint::kConsumerAfterTake, failpoint::Action::kill, 0);
     return consume(queue.name(), config, 1, record.path());
   });
+  REQUIRE(wait_for_consumers(queue.name(), 1));
+  ChildProcess producer([&] { return produce(queue.name(), config, 1, 20000); });
+  ChildProcess survivor([&] { return consume(queue.name(), config, 1, record.path()); });
   CHECK(victim.wait() == -1);
   CHECK(producer.wait() == 0);
   CHECK(survivor.wait() == 0);

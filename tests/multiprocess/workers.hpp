@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "shmq/consumer.hpp"
+#include "shmq/inspect.hpp"
 #include "shmq/message_format.hpp"
 #include "shmq/producer.hpp"
 
@@ -117,6 +118,20 @@ inline bool wait_for_queue_file(const std::string& name) {
   const std::string path = "/dev/shm/" + name;
   for (int i = 0; i < 10000; ++i) {
     if (access(path.c_str(), F_OK) == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+// Waits (bounded) until `count` live consumers are attached to `name`, so that a test can be sure
+// a consumer is in the stream before the producer starts.
+inline bool wait_for_consumers(const std::string& name, std::uint32_t count) {
+  for (int i = 0; i < 10000; ++i) {
+    try {
+      if (inspect_queue(name).count(layout::Role::consumer, true) >= count) return true;
+    } catch (const Error&) {
+      // Not created, or not ready yet.
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return false;
