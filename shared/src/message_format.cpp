@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "shmq/short_copy.hpp"
+
 namespace shmq::message_format {
 namespace {
 
@@ -55,7 +57,7 @@ Writer::Writer(std::uint32_t producer, std::size_t length)
 
 void Writer::write(std::span<std::byte> out, std::uint64_t sequence) const noexcept {
   // The fill only: the header is written below.
-  std::memcpy(out.data() + kMinSize, pattern_.data() + kMinSize, pattern_.size() - kMinSize);
+  short_copy(out.data() + kMinSize, pattern_.data() + kMinSize, pattern_.size() - kMinSize);
   const std::uint32_t sum = checksum(key_, sequence);
   std::memcpy(out.data(), &producer_, 4);
   std::memcpy(out.data() + 4, &sum, 4);

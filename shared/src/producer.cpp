@@ -75,10 +75,10 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   batch.slot_size_ = self.ring.geometry().slot_size;
   batch.slots_ = self.segment.slot(0);
   batch.stride_ = self.segment.slot_stride();
+  const std::uint32_t ahead = self.ring.prefetch_ahead();
+  self.ring.prefetch_start(range.first, range.count, true);
   for (std::uint32_t i = 0; i < range.count; ++i) {
-    if (i + self.ring.prefetch_ahead() < range.count) {
-      self.ring.prefetch(range.first + i + self.ring.prefetch_ahead(), true);
-    }
+    if (i + ahead < range.count) self.ring.prefetch(range.first + i + ahead, true);
     // An unfilled slot publishes as an empty message, never as stale bytes. (The write also
     // brings the slot's line to us ahead of the caller's copy.)
     batch.set_length(i, 0);
