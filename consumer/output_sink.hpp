@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "shmq/short_copy.hpp"
+#include "shmq/short_bytes.hpp"
 
 namespace shmq::consumer {
 
