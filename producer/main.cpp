@@ -129,7 +129,9 @@ int open_input(const std::string& path) {
 
 // Whether to pack several messages into a slot: always, except when pacing (--delay is per
 // message, and a slot is published at once).
-bool packing(const Settings& settings) { return settings.delay.count() == 0; }
+bool packing(const Settings& settings) {
+  return settings.delay.count() == 0;
+}
 
 // One past the last of lines[from, to) that share the slot starting with lines[from]: as many
 // as fit packed, or lines[from] alone (also when it is too long to pack but fits the slot).
@@ -177,7 +179,9 @@ bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
     // Up to --batch lines per claim, in the slots they take packed.
     const std::size_t until = std::min<std::size_t>(fitting, next + settings.batch);
     std::uint32_t slots = 0;
-    for (std::size_t at = next; at < until; at = slot_end(lines, at, until, slot_size, pack)) ++slots;
+    for (std::size_t at = next; at < until; at = slot_end(lines, at, until, slot_size, pack)) {
+      ++slots;
+    }
     WriteBatch batch;
     if (!claim_or_stop(producer, batch, slots, settings, progress)) return false;
     const std::size_t first = next;
@@ -213,12 +217,13 @@ void send_input(Producer& producer, int fd, const Settings& settings, Progress& 
 void send_generated(Producer& producer, const Settings& settings, Progress& progress) {
   const std::uint32_t slot_size = producer.geometry().slot_size;
   if (settings.size > slot_size) {
-    throw UsageError("--size " + std::to_string(settings.size) + " is larger than the queue's slot size " +
-                     std::to_string(slot_size));
+    throw UsageError("--size " + std::to_string(settings.size) +
+                     " is larger than the queue's slot size " + std::to_string(slot_size));
   }
   const message_format::Writer writer(settings.producer_id, settings.size);
   // Packed when at least two fit a slot: one slot (one stamp, fewer cache lines) for several.
-  const std::uint32_t packed = packing(settings) ? WriteBatch::packable(slot_size, settings.size) : 0;
+  const std::uint32_t packed =
+      packing(settings) ? WriteBatch::packable(slot_size, settings.size) : 0;
   const std::uint32_t per_slot = packed >= 2 ? packed : 1;
   std::uint64_t sequence = 0;
   while (sequence < settings.count) {

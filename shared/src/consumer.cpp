@@ -114,12 +114,13 @@ struct Consumer::Impl {
   static bool unpack(ReadBatch& batch, const std::byte* payload, std::uint32_t length,
                      std::uint32_t records) {
     const std::size_t before = batch.messages_.size();
-    const bool whole = split_records(payload, length, records, [&](std::uint32_t at, std::uint32_t size) {
-      // Keeps the transfers of a long packed slot flowing. May reach past the batch: a read
-      // hint, harmless.
-      __builtin_prefetch(payload + at + kPrefetchInSlot);
-      batch.messages_.emplace_back(payload + at, size);
-    });
+    const bool whole =
+        split_records(payload, length, records, [&](std::uint32_t at, std::uint32_t size) {
+          // Keeps the transfers of a long packed slot flowing. May reach past the batch: a read
+          // hint, harmless.
+          __builtin_prefetch(payload + at + kPrefetchInSlot);
+          batch.messages_.emplace_back(payload + at, size);
+        });
     if (!whole) batch.messages_.resize(before);
     return whole;
   }

@@ -76,8 +76,8 @@ Check Checker::check(std::span<const std::byte> message, Decoded& decoded) {
     key_ = stream_key(producer_, message.size(), pattern_);
     primed_ = true;
   }
-  const bool fill_intact = short_equal(message.data() + kMinSize, pattern_.data() + kMinSize,
-                                      message.size() - kMinSize);
+  const bool fill_intact =
+      short_equal(message.data() + kMinSize, pattern_.data() + kMinSize, message.size() - kMinSize);
   const bool header_intact = checksum(key_, decoded.sequence) == stored;
   return fill_intact && header_intact ? Check::ok : Check::bad_checksum;
 }

@@ -1,7 +1,8 @@
 // libFuzzer target: the consumer's reading of slots it has taken (the verdict, and the split of a
-// packed slot into messages), and the verifier's decoding of the messages. The input is a ring's geometry, a run of positions and the raw bytes of the slots.
-// The slots live in a heap block of exactly the ring's size, so AddressSanitizer stops any read
-// that the stamp/length checks let past the end of a slot's payload or of the ring.
+// packed slot into messages), and the verifier's decoding of the messages. The input is a ring's
+// geometry, a run of positions and the raw bytes of the slots. The slots live in a heap block of
+// exactly the ring's size, so AddressSanitizer stops any read that the stamp/length checks let past
+// the end of a slot's payload or of the ring.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

@@ -2,9 +2,9 @@
 //   shmq-fuzz-seeds DIR   creates DIR/header/* and DIR/slots/*
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstddef>
 #include <cstring>
 #include <filesystem>
 #include <fstream>

@@ -40,7 +40,8 @@ bool append(const WriteBatch& batch, std::uint32_t i, const std::string& message
 
 }  // namespace
 
-TEST_CASE("a slot holds as many packed messages as fit with their size prefixes", "[unit][packing]") {
+TEST_CASE("a slot holds as many packed messages as fit with their size prefixes",
+          "[unit][packing]") {
   CHECK(WriteBatch::packable(64, 12) == 4);  // 4 x (4 + 12) = 64
   CHECK(WriteBatch::packable(64, 13) == 3);
   CHECK(WriteBatch::packable(64, 60) == 1);

@@ -75,7 +75,8 @@ class WriteBatch {
     return {at + layout::kRecordPrefix, size};
   }
   // How many messages of `size` bytes one slot holds packed (0 if not even one).
-  [[nodiscard]] static std::uint32_t packable(std::uint32_t slot_size, std::uint32_t size) noexcept {
+  [[nodiscard]] static std::uint32_t packable(std::uint32_t slot_size,
+                                              std::uint32_t size) noexcept {
     return static_cast<std::uint32_t>(slot_size / (std::uint64_t{layout::kRecordPrefix} + size));
   }
 

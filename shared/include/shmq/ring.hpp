@@ -38,7 +38,7 @@ inline void count_messages(std::atomic<std::uint64_t>& counter, std::uint64_t n,
 
 class Ring {
  public:
-  static constexpr std::size_t kPrefetchSpan = 2048;     // bytes of one slot
+  static constexpr std::size_t kPrefetchSpan = 2048;  // bytes of one slot
   // Bytes ahead to prefetch. A slot comes from the other core's cache, which on a VM can take
   // half a microsecond; only many transfers in flight at once keep the walk from waiting on
   // each. Half the L1 cache: what is fetched is still there when the walk gets to it.
