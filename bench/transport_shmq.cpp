@@ -1,5 +1,6 @@
-// shmq itself, in four ways of using it: copy in and out in batches (blocking or spinning waits),
-// zero-copy (write and read in place), and one message per call (put/get).
+// shmq itself, in five ways of using it: copy in and out in batches (blocking or spinning waits),
+// the same with small messages packed several to a 1 KiB slot, zero-copy (write and read in
+// place), and one message per call (put/get).
 #include <algorithm>
 #include <cstring>
 
@@ -16,17 +17,21 @@ namespace {
 std::uint32_t batch_for(const Spec& spec) { return std::clamp(spec.capacity / 4, 1U, 256U); }
 constexpr auto kForever = Clock::time_point::max();
 
-enum class Mode { copy, zero_copy, one_by_one };
+enum class Mode { copy, packed, zero_copy, one_by_one };
+
+// Slots of the packed mode: the programs' default size, or one message if that is larger.
+constexpr std::uint32_t kPackedSlotSize = 1024;
 
 struct Options {
   Mode mode;
   WaitStrategy wait;
 };
 
-QueueConfig config_for(const Spec& spec) {
+QueueConfig config_for(const Spec& spec, Mode mode) {
+  const auto size = static_cast<std::uint32_t>(spec.size);
   QueueConfig config;
   config.capacity = spec.capacity;
-  config.slot_size = static_cast<std::uint32_t>(spec.size);
+  config.slot_size = mode == Mode::packed ? std::max(size, kPackedSlotSize) : size;
   config.multi_producer = spec.producers > 1;
   config.multi_consumer = spec.consumers > 1;
   return config;
@@ -44,6 +49,7 @@ class ShmqSender final : public Sender {
   void send_many(std::uint64_t first, std::uint64_t count, std::span<std::byte> scratch) override {
     if (options_.mode == Mode::one_by_one) return Sender::send_many(first, count, scratch);
     const auto size = static_cast<std::uint32_t>(scratch.size());
+    if (options_.mode == Mode::packed) return send_packed(first, count, scratch);
     WriteBatch batch;
     for (std::uint64_t sent = 0; sent < count;) {
       const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>(batch_, count - sent));
@@ -60,6 +66,29 @@ class ShmqSender final : public Sender {
   }
 
  private:
+  // As many messages per slot as fit, batch_ messages per claim; one per slot if only one fits.
+  void send_packed(std::uint64_t first, std::uint64_t count, std::span<std::byte> scratch) {
+    const auto size = static_cast<std::uint32_t>(scratch.size());
+    const std::uint32_t per_slot =
+        std::max(WriteBatch::packable(producer_.geometry().slot_size, size), 1U);
+    WriteBatch batch;
+    for (std::uint64_t sent = 0; sent < count;) {
+      const std::uint64_t want = std::min<std::uint64_t>(batch_, count - sent);
+      const auto slots = static_cast<std::uint32_t>((want + per_slot - 1) / per_slot);
+      if (producer_.claim(batch, slots, kForever) != Status::ok) return;
+      const std::uint64_t end = sent + want;
+      for (std::uint32_t i = 0; i < batch.size(); ++i) {
+        for (std::uint32_t k = 0; k < per_slot && sent < end; ++k, ++sent) {
+          const auto at = per_slot == 1 ? batch.buffer(i).first(size) : batch.append(i, size);
+          std::memcpy(at.data(), scratch.data(), size);
+          set_sequence(at, first + sent);
+          if (per_slot == 1) batch.set_length(i, size);
+        }
+      }
+      producer_.publish(batch);
+    }
+  }
+
   Producer producer_;
   Options options_;
   std::uint32_t batch_;
@@ -115,7 +144,7 @@ class ShmqTransport final : public Transport {
   void create(const Spec& spec) override {
     spec_ = spec;
     Segment::remove(spec.name);
-    Segment::open(spec.name, OpenMode::create_only, config_for(spec));
+    Segment::open(spec.name, OpenMode::create_only, config_for(spec, options_.mode));
   }
   void destroy() override { Segment::remove(spec_.name); }
   std::unique_ptr<Sender> sender() override {
@@ -137,6 +166,8 @@ void add_shmq_transports(std::vector<std::unique_ptr<Transport>>& out) {
   out.push_back(std::make_unique<ShmqTransport>("shmq", Options{Mode::copy, WaitStrategy::block}));
   out.push_back(
       std::make_unique<ShmqTransport>("shmq-spin", Options{Mode::copy, WaitStrategy::spin}));
+  out.push_back(
+      std::make_unique<ShmqTransport>("shmq-packed", Options{Mode::packed, WaitStrategy::block}));
   out.push_back(std::make_unique<ShmqTransport>("shmq-zero-copy",
                                                 Options{Mode::zero_copy, WaitStrategy::block}));
   out.push_back(std::make_unique<ShmqTransport>("shmq-1-by-1",
