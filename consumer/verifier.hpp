@@ -30,7 +30,27 @@ class Verifier {
   explicit Verifier(VerifyLevel level) : level_(level) {}
 
   // Returns whether the message passed its checksum; `decoded` then holds its id and sequence.
-  bool check(std::span<const std::byte> message, message_format::Decoded& decoded);
+  // Inline: it runs once per message; what goes wrong is counted out of line.
+  bool check(std::span<const std::byte> message, message_format::Decoded& decoded) {
+    if (checker_.check(message, decoded) != message_format::Check::ok) {
+      note_corrupt(message.size());
+      return false;
+    }
+    if (level_ == VerifyLevel::checksum) return true;
+    // Messages come in runs from one producer: look the stream up only when the producer changes.
+    bool fresh = false;
+    if (last_stream_ == nullptr || decoded.producer != last_producer_) fresh = find_stream(decoded);
+    Stream& stream = *last_stream_;
+    if (!fresh && decoded.sequence < stream.next) {
+      note_out_of_order(decoded, stream);
+      return true;
+    }
+    if (level_ == VerifyLevel::complete && decoded.sequence > stream.next) {
+      note_missing(decoded, stream);
+    }
+    stream.next = decoded.sequence + 1;
+    return true;
+  }
   // Counts for everything seen so far (gaps at the start are counted in complete mode).
   [[nodiscard]] VerifyCounts finish() const;
   // "producer 1234: 17 missing before sequence 99" style detail for the first problem, if any.
@@ -41,6 +61,11 @@ class Verifier {
     std::uint64_t next = 0;  // the sequence expected next
   };
   void problem(const std::string& text);
+  // Points last_stream_ at the stream of decoded.producer; returns whether it is new.
+  bool find_stream(const message_format::Decoded& decoded);
+  void note_corrupt(std::size_t size);
+  void note_out_of_order(const message_format::Decoded& decoded, const Stream& stream);
+  void note_missing(const message_format::Decoded& decoded, const Stream& stream);
 
   VerifyLevel level_;
   message_format::Checker checker_;

@@ -11,8 +11,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
+
+#include "shmq/short_bytes.hpp"
 
 namespace shmq::message_format {
 
@@ -25,12 +28,38 @@ struct Decoded {
 
 enum class Check : std::uint8_t { ok, too_short, bad_checksum };
 
-// Writes messages of one producer and one length.
+namespace detail {
+inline constexpr std::uint64_t kMultiplier = 0x9E3779B97F4A7C15ULL;
+
+// A 64-bit finaliser (splitmix64's): every input bit moves about half the output bits.
+[[nodiscard]] constexpr std::uint64_t mix(std::uint64_t x) noexcept {
+  x ^= x >> 31;
+  x *= 0xBF58476D1CE4E5B9ULL;
+  x ^= x >> 29;
+  x *= kMultiplier;
+  x ^= x >> 32;
+  return x;
+}
+
+// The checksum of message `sequence` of the stream whose key (producer, length, fill) is `key`.
+[[nodiscard]] constexpr std::uint32_t checksum(std::uint64_t key, std::uint64_t sequence) noexcept {
+  return static_cast<std::uint32_t>(mix(sequence ^ key));
+}
+}  // namespace detail
+
+// Writes messages of one producer and one length. write() is inline: it runs once per message.
 class Writer {
  public:
   Writer(std::uint32_t producer, std::size_t length);
   // Writes message `sequence` into out[0, length).
-  void write(std::span<std::byte> out, std::uint64_t sequence) const noexcept;
+  void write(std::span<std::byte> out, std::uint64_t sequence) const noexcept {
+    // The fill, then the header over the pattern's zeros.
+    short_copy(out.data() + kMinSize, pattern_.data() + kMinSize, pattern_.size() - kMinSize);
+    const std::uint32_t sum = detail::checksum(key_, sequence);
+    std::memcpy(out.data(), &producer_, 4);
+    std::memcpy(out.data() + 4, &sum, 4);
+    std::memcpy(out.data() + 8, &sequence, 8);
+  }
 
  private:
   std::uint32_t producer_;
@@ -38,12 +67,28 @@ class Writer {
   std::uint64_t key_;  // what the checksum binds besides the sequence
 };
 
-// Checks messages; remembers the pattern of the last (producer, length) it saw.
+// Checks messages; remembers the pattern of the last (producer, length) it saw. check() is
+// inline for the same reason; a new (producer, length) takes the out-of-line prime().
 class Checker {
  public:
-  [[nodiscard]] Check check(std::span<const std::byte> message, Decoded& decoded);
+  [[nodiscard]] Check check(std::span<const std::byte> message, Decoded& decoded) {
+    if (message.size() < kMinSize) return Check::too_short;
+    std::uint32_t stored = 0;
+    std::memcpy(&decoded.producer, message.data(), 4);
+    std::memcpy(&stored, message.data() + 4, 4);
+    std::memcpy(&decoded.sequence, message.data() + 8, 8);
+    if (!primed_ || decoded.producer != producer_ || message.size() != pattern_.size()) {
+      prime(decoded.producer, message.size());
+    }
+    const bool fill_intact = short_equal(message.data() + kMinSize, pattern_.data() + kMinSize,
+                                         message.size() - kMinSize);
+    const bool header_intact = detail::checksum(key_, decoded.sequence) == stored;
+    return fill_intact && header_intact ? Check::ok : Check::bad_checksum;
+  }
 
  private:
+  void prime(std::uint32_t producer, std::size_t length);
+
   std::uint32_t producer_ = 0;
   std::vector<std::byte> pattern_;
   std::uint64_t key_ = 0;
