@@ -11,6 +11,7 @@
 #include "shmq/process_table.hpp"
 #include "shmq/ring.hpp"
 #include "shmq/segment.hpp"
+#include "shmq/slot_verdict.hpp"
 
 namespace shmq {
 namespace {
@@ -34,8 +35,9 @@ Counts read_counts(const layout::Header& header) {
 }
 
 // The messages waiting, [takers' cursor, givers' limit) of items, must be slots published (or
-// skipped, or orphaned) for exactly their position, with a length that fits. Returns the first
-// that is not, described, or an empty string.
+// skipped, or orphaned) for exactly their position, with a length that fits, and a packed one
+// must split into its records exactly. Returns the first that is not, described, or an empty
+// string.
 std::string check_waiting_slots(const Segment& segment, const Counts& counts) {
   const Ring ring(segment);
   // relaxed: the hint only supplies the upper bits of the cursor read in `counts`.
@@ -47,12 +49,20 @@ std::string check_waiting_slots(const Segment& segment, const Counts& counts) {
     // acquire: pairs with the producer's release of the stamp, so the length is its own.
     const std::uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
     const std::uint32_t length = slot.length;
-    const bool waiting = stamp == layout::stamp(position, layout::kSlotPublished) ||
-                         stamp == layout::stamp(position, layout::kSlotSkipped) ||
+    const std::uint32_t records = slot.records;
+    const bool skipped = stamp == layout::stamp(position, layout::kSlotSkipped);
+    const bool waiting = stamp == layout::stamp(position, layout::kSlotPublished) || skipped ||
                          stamp == layout::stamp(position, layout::kSlotOrphaned);
     if (!waiting || length > ring.geometry().slot_size) {
       return "slot of waiting position " + std::to_string(position) + " holds stamp " +
              std::to_string(stamp) + ", length " + std::to_string(length);
+    }
+    const auto ignore = [](std::uint32_t, std::uint32_t) {};
+    if (!skipped && records != 0 &&
+        !split_records(ring.payload(position), length, records, ignore)) {
+      return "slot of waiting position " + std::to_string(position) + " packs " +
+             std::to_string(records) + " records that do not fill its length " +
+             std::to_string(length) + " exactly";
     }
   }
   return {};

@@ -1,5 +1,6 @@
 // inspect_queue(): what `shmq stat` and `shmq check` see, on queues in known states.
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <string>
 
 #include "shmq/consumer.hpp"
@@ -57,6 +58,33 @@ TEST_CASE("a snapshot counts waiting messages and attached processes", "[unit][i
   CHECK(snapshot.messages_in == 100);
   CHECK(snapshot.count(layout::Role::producer, true) == 1);
   CHECK(snapshot.state() == QueueState::healthy);
+}
+
+TEST_CASE("a waiting packed slot checks healthy whole and corrupt with a broken record chain",
+          "[unit][inspect]") {
+  TestQueue queue("inspect-packed");
+  Producer producer(queue.name(), OpenMode::create_only, ring_of(4));
+  WriteBatch batch;
+  REQUIRE(producer.claim(batch, 1, Clock::now()) == Status::ok);
+  for (const char* text : {"one", "two", "three"}) {
+    const auto at = batch.append(0, 5);
+    REQUIRE(at.data() != nullptr);
+    std::memcpy(at.data(), text, 5);
+  }
+  producer.publish(batch);
+  const QueueSnapshot whole = inspect_queue(queue.name());
+  CHECK(whole.depth == 1);
+  CHECK(whole.messages_in == 3);
+  CHECK(whole.state() == QueueState::healthy);
+
+  // Another process overwrites the second record's size: it now runs past the slot's length.
+  const Segment view = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
+  const std::uint32_t huge = 200;
+  std::memcpy(view.slot(0) + sizeof(layout::SlotHeader) + 4 + 5, &huge, sizeof huge);
+  const QueueSnapshot broken = inspect_queue(queue.name());
+  CHECK(broken.state() == QueueState::corrupt);
+  REQUIRE(broken.problems.size() == 1);
+  CHECK_THAT(broken.problems[0], Catch::Contains("packs 3 records that do not fill its length 27"));
 }
 
 TEST_CASE("a healthy queue past 2^32 positions, of any capacity, checks healthy",
