@@ -66,10 +66,10 @@ TEST_CASE("a waiting packed slot checks healthy whole and corrupt with a broken 
   Producer producer(queue.name(), OpenMode::create_only, ring_of(4));
   WriteBatch batch;
   REQUIRE(producer.claim(batch, 1, Clock::now()) == Status::ok);
-  for (const char* text : {"one", "two", "three"}) {
+  for (char fill : {'a', 'b', 'c'}) {  // three messages of five bytes
     const auto at = batch.append(0, 5);
     REQUIRE(at.data() != nullptr);
-    std::memcpy(at.data(), text, 5);
+    std::memset(at.data(), fill, 5);
   }
   producer.publish(batch);
   const QueueSnapshot whole = inspect_queue(queue.name());
