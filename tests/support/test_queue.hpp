@@ -8,6 +8,7 @@
 #include <string>
 
 #include "shmq/errors.hpp"
+#include "shmq/geometry.hpp"
 #include "shmq/segment.hpp"
 
 namespace shmq::test {
@@ -39,5 +40,16 @@ class TestQueue {
  private:
   std::string name_;
 };
+
+// A geometry for tests: `capacity` slots of `slot_size` bytes, single or multi on both sides.
+inline QueueConfig queue_config(std::uint32_t capacity, std::uint32_t slot_size = 64,
+                                bool multi = false) {
+  QueueConfig config;
+  config.capacity = capacity;
+  config.slot_size = slot_size;
+  config.multi_producer = multi;
+  config.multi_consumer = multi;
+  return config;
+}
 
 }  // namespace shmq::test

@@ -12,18 +12,23 @@
 
 using namespace shmq;
 using namespace std::chrono_literals;
+using shmq::test::queue_config;
 using shmq::test::TestQueue;
 
 namespace {
 
-QueueConfig config(std::uint32_t capacity, std::uint32_t slot_size, bool multi = false) {
-  QueueConfig c;
-  c.capacity = capacity;
-  c.slot_size = slot_size;
-  c.multi_producer = multi;
-  c.multi_consumer = multi;
-  return c;
-}
+// A new queue of `capacity` slots of `slot_size` bytes, its creating producer and a consumer.
+struct Queue {
+  Queue(const std::string& tag, std::uint32_t capacity, std::uint32_t slot_size,
+        bool multi = false)
+      : name(tag),
+        producer(name.name(), OpenMode::create_only, queue_config(capacity, slot_size, multi)),
+        consumer(name.name(), OpenMode::open_only) {}
+
+  TestQueue name;
+  Producer producer;
+  Consumer consumer;
+};
 
 std::string text(std::span<const std::byte> b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
@@ -48,30 +53,27 @@ TEST_CASE("a slot holds as many packed messages as fit with their size prefixes"
   CHECK(WriteBatch::packable(64, 61) == 0);
   CHECK(WriteBatch::packable(16, 0) == 4);
 
-  TestQueue queue("pack-fit");
-  Producer producer(queue.name(), OpenMode::create_only, config(4, 64));
+  Queue queue("pack-fit", 4, 64);
   WriteBatch batch;
-  REQUIRE(producer.claim(batch, 2, Clock::now()) == Status::ok);
+  REQUIRE(queue.producer.claim(batch, 2, Clock::now()) == Status::ok);
   for (int i = 0; i < 4; ++i) CHECK(append(batch, 0, std::string(12, char('a' + i))));
   CHECK_FALSE(append(batch, 0, ""));  // no room left even for a prefix
   CHECK(batch.append(0, 0).data() == nullptr);
   CHECK(append(batch, 1, std::string(60, 'x')));  // a whole slot, prefix included
-  producer.publish(batch);
-  CHECK(producer.messages() == 5);
+  queue.producer.publish(batch);
+  CHECK(queue.producer.messages() == 5);
 }
 
 TEST_CASE("packed messages come out one by one, in order, from take and from get",
           "[unit][packing]") {
   for (bool multi : {false, true}) {
     INFO("multi-producer/consumer: " << multi);
-    TestQueue queue("pack-order");
-    Producer producer(queue.name(), OpenMode::create_only, config(8, 128, multi));
-    Consumer consumer(queue.name(), OpenMode::open_only);
+    Queue queue("pack-order", 8, 128, multi);
     std::uint64_t sent = 0;
     std::uint64_t received = 0;
     for (int round = 0; round < 40; ++round) {
       WriteBatch batch;
-      REQUIRE(producer.claim(batch, 3, Clock::now() + 1s) == Status::ok);
+      REQUIRE(queue.producer.claim(batch, 3, Clock::now() + 1s) == Status::ok);
       // Slot 0 packed, slot 1 one plain message, slot 2 packed; sizes vary, empty ones too.
       for (std::uint32_t i = 0; i < batch.size(); ++i) {
         if (i == 1) {
@@ -86,57 +88,55 @@ TEST_CASE("packed messages come out one by one, in order, from take and from get
           ++sent;
         }
       }
-      producer.publish(batch);
+      queue.producer.publish(batch);
       if (round % 2 == 0) {
         ReadBatch read;
-        REQUIRE(consumer.take(read, 8, Clock::now() + 1s) == Status::ok);
+        REQUIRE(queue.consumer.take(read, 8, Clock::now() + 1s) == Status::ok);
         for (std::size_t i = 0; i < read.size(); ++i) {
           const std::string m = text(read[i]);
           if (!m.empty() && m.rfind("plain ", 0) != 0) CHECK(m == std::to_string(received));
           ++received;
         }
-        consumer.release(read);
+        queue.consumer.release(read);
       } else {
         std::vector<std::byte> out;
         while (received < sent) {
-          REQUIRE(consumer.try_get(out) == Status::ok);
+          REQUIRE(queue.consumer.try_get(out) == Status::ok);
           const std::string m = text(out);
           if (!m.empty() && m.rfind("plain ", 0) != 0) CHECK(m == std::to_string(received));
           ++received;
         }
         std::vector<std::byte> none;
-        CHECK(consumer.try_get(none) == Status::empty);
+        CHECK(queue.consumer.try_get(none) == Status::empty);
       }
       CHECK(received == sent);
     }
-    CHECK(producer.messages() == sent);
-    CHECK(consumer.messages() == sent);
-    CHECK(producer.depth() == 0);
+    CHECK(queue.producer.messages() == sent);
+    CHECK(queue.consumer.messages() == sent);
+    CHECK(queue.producer.depth() == 0);
   }
 }
 
 TEST_CASE("a take after a get that left part of a packed slot hands out the rest of it",
           "[unit][packing]") {
-  TestQueue queue("pack-rest");
-  Producer producer(queue.name(), OpenMode::create_only, config(4, 64));
-  Consumer consumer(queue.name(), OpenMode::open_only);
+  Queue queue("pack-rest", 4, 64);
   WriteBatch batch;
-  REQUIRE(producer.claim(batch, 1, Clock::now()) == Status::ok);
+  REQUIRE(queue.producer.claim(batch, 1, Clock::now()) == Status::ok);
   for (const char* m : {"one", "two", "three"}) REQUIRE(append(batch, 0, m));
-  producer.publish(batch);
+  queue.producer.publish(batch);
 
   std::vector<std::byte> out;
-  REQUIRE(consumer.get(out) == Status::ok);
+  REQUIRE(queue.consumer.get(out) == Status::ok);
   CHECK(text(out) == "one");
-  CHECK(producer.depth() == 1);  // the slot is still held: two of its messages are not out
+  CHECK(queue.producer.depth() == 1);  // the slot is still held: two of its messages are not out
   ReadBatch rest;
-  REQUIRE(consumer.take(rest, 4, Clock::now()) == Status::ok);
+  REQUIRE(queue.consumer.take(rest, 4, Clock::now()) == Status::ok);
   REQUIRE(rest.size() == 2);
   CHECK(text(rest[0]) == "two");
   CHECK(text(rest[1]) == "three");
-  consumer.release(rest);
-  CHECK(producer.depth() == 0);
-  CHECK(consumer.messages() == 3);
+  queue.consumer.release(rest);
+  CHECK(queue.producer.depth() == 0);
+  CHECK(queue.consumer.messages() == 3);
 }
 
 TEST_CASE("a packed slot whose records do not parse to its length exposes none of them",
@@ -177,11 +177,9 @@ TEST_CASE("a packed slot whose records do not parse to its length exposes none o
 
 TEST_CASE("a consumer counts a packed slot with a damaged record as corrupt and reads none of it",
           "[unit][packing][hostile]") {
-  TestQueue queue("pack-hostile");
-  Producer producer(queue.name(), OpenMode::create_only, config(4, 64));
-  Consumer consumer(queue.name(), OpenMode::open_only);
+  Queue queue("pack-hostile", 4, 64);
   WriteBatch batch;
-  REQUIRE(producer.claim(batch, 2, Clock::now()) == Status::ok);
+  REQUIRE(queue.producer.claim(batch, 2, Clock::now()) == Status::ok);
   REQUIRE(append(batch, 0, "good"));
   REQUIRE(append(batch, 0, "also good"));
   REQUIRE(append(batch, 1, "damaged"));
@@ -189,14 +187,14 @@ TEST_CASE("a consumer counts a packed slot with a damaged record as corrupt and 
   // Another process overwrites the second record's size in slot 1: it now runs past the slot.
   const std::uint32_t huge = 1000;
   std::memcpy(batch.buffer(1).data() + 4 + 7, &huge, 4);
-  producer.publish(batch);
+  queue.producer.publish(batch);
 
   ReadBatch read;
-  CHECK(consumer.take(read, 4, Clock::now()) == Status::corrupt);
+  CHECK(queue.consumer.take(read, 4, Clock::now()) == Status::corrupt);
   REQUIRE(read.size() == 2);
   CHECK(text(read[0]) == "good");
   CHECK(text(read[1]) == "also good");
   CHECK(read.corrupt() == 1);
-  consumer.release(read);
-  CHECK(producer.depth() == 0);
+  queue.consumer.release(read);
+  CHECK(queue.producer.depth() == 0);
 }

@@ -13,18 +13,10 @@
 
 using namespace shmq;
 using namespace std::chrono_literals;
+using shmq::test::queue_config;
 using shmq::test::TestQueue;
 
 namespace {
-
-QueueConfig config(std::uint32_t capacity, std::uint32_t slot_size = 64, bool multi = false) {
-  QueueConfig c;
-  c.capacity = capacity;
-  c.slot_size = slot_size;
-  c.multi_producer = multi;
-  c.multi_consumer = multi;
-  return c;
-}
 
 std::span<const std::byte> bytes(const std::string& s) { return std::as_bytes(std::span(s)); }
 
@@ -39,7 +31,7 @@ TEST_CASE("messages come out in the order they went in, across many wrap-arounds
   for (bool multi : {false, true}) {
     INFO("multi-producer/consumer: " << multi);
     TestQueue queue("fifo");
-    Producer producer(queue.name(), OpenMode::create_only, config(3, 64, multi));
+    Producer producer(queue.name(), OpenMode::create_only, queue_config(3, 64, multi));
     Consumer consumer(queue.name(), OpenMode::open_only);
     std::vector<std::byte> out;
     for (int i = 0; i < 10000; ++i) {
@@ -57,7 +49,7 @@ TEST_CASE("messages come out in the order they went in, across many wrap-arounds
 
 TEST_CASE("the ring is full after capacity puts and empty after capacity gets", "[unit][queue]") {
   TestQueue queue("full");
-  Producer producer(queue.name(), OpenMode::create_only, config(5));
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(5));
   Consumer consumer(queue.name(), OpenMode::open_only);
   std::vector<std::byte> out;
   CHECK(consumer.try_get(out) == Status::empty);
@@ -73,7 +65,7 @@ TEST_CASE("the ring is full after capacity puts and empty after capacity gets", 
 
 TEST_CASE("empty messages and messages of exactly slot size go through", "[unit][queue]") {
   TestQueue queue("sizes");
-  Producer producer(queue.name(), OpenMode::create_only, config(4, 100));
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(4, 100));
   Consumer consumer(queue.name(), OpenMode::open_only);
   const std::string full(100, 'z');
   REQUIRE(producer.put(bytes("")) == Status::ok);
@@ -87,7 +79,7 @@ TEST_CASE("empty messages and messages of exactly slot size go through", "[unit]
 
 TEST_CASE("a message larger than a slot is refused and nothing is written", "[unit][queue]") {
   TestQueue queue("toobig");
-  Producer producer(queue.name(), OpenMode::create_only, config(4, 10));
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(4, 10));
   Consumer consumer(queue.name(), OpenMode::open_only);
   REQUIRE(producer.put(bytes("before")) == Status::ok);
   CHECK(producer.put(bytes("eleven byte")) == Status::too_big);
@@ -100,7 +92,7 @@ TEST_CASE("a message larger than a slot is refused and nothing is written", "[un
 
 TEST_CASE("a second producer on a single-producer queue is refused", "[unit][queue]") {
   TestQueue queue("roles");
-  Producer first(queue.name(), OpenMode::create_only, config(4));
+  Producer first(queue.name(), OpenMode::create_only, queue_config(4));
   CHECK_THROWS_MATCHES(Producer(queue.name()), Error, Catch::Predicate<Error>([](const Error& e) {
                          return e.code() == ErrorCode::role_taken;
                        }));
@@ -112,7 +104,7 @@ TEST_CASE("a second producer on a single-producer queue is refused", "[unit][que
 
 TEST_CASE("several producers and consumers may attach to a multi queue", "[unit][queue]") {
   TestQueue queue("multi");
-  Producer a(queue.name(), OpenMode::create_only, config(8, 64, true));
+  Producer a(queue.name(), OpenMode::create_only, queue_config(8, 64, true));
   Producer b(queue.name());
   Consumer c(queue.name());
   Consumer d(queue.name());
@@ -128,7 +120,7 @@ TEST_CASE("several producers and consumers may attach to a multi queue", "[unit]
 TEST_CASE("batches claim, publish, take and release several slots at once", "[unit][queue]") {
   for (bool multi : {false, true}) {
     TestQueue queue("batch");
-    Producer producer(queue.name(), OpenMode::create_only, config(6, 64, multi));
+    Producer producer(queue.name(), OpenMode::create_only, queue_config(6, 64, multi));
     Consumer consumer(queue.name(), OpenMode::open_only);
     for (int round = 0; round < 50; ++round) {
       WriteBatch write;
@@ -156,7 +148,7 @@ TEST_CASE("a batch published or released for the caller already is not counted t
           "[unit][queue]") {
   for (bool multi : {false, true}) {
     TestQueue queue("stale");
-    Producer producer(queue.name(), OpenMode::create_only, config(8, 64, multi));
+    Producer producer(queue.name(), OpenMode::create_only, queue_config(8, 64, multi));
     Consumer consumer(queue.name(), OpenMode::open_only);
     WriteBatch claimed;
     REQUIRE(producer.claim(claimed, 2, Clock::now()) == Status::ok);
@@ -183,7 +175,7 @@ TEST_CASE("a batch published or released for the caller already is not counted t
 
 TEST_CASE("a claim takes only the free slots there are", "[unit][queue]") {
   TestQueue queue("partial");
-  Producer producer(queue.name(), OpenMode::create_only, config(4));
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(4));
   REQUIRE(producer.put(bytes("a")) == Status::ok);
   WriteBatch write;
   REQUIRE(producer.claim(write, 100, Clock::now()) == Status::ok);
@@ -194,7 +186,7 @@ TEST_CASE("a claim takes only the free slots there are", "[unit][queue]") {
 
 TEST_CASE("a taken slot goes back to producers only when released", "[unit][queue]") {
   TestQueue queue("release");
-  Producer producer(queue.name(), OpenMode::create_only, config(2));
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(2));
   Consumer consumer(queue.name(), OpenMode::open_only);
   REQUIRE(producer.put(bytes("a")) == Status::ok);
   REQUIRE(producer.put(bytes("b")) == Status::ok);
@@ -208,7 +200,7 @@ TEST_CASE("a taken slot goes back to producers only when released", "[unit][queu
 TEST_CASE("consumers see end of stream once the producer detached and the ring drained",
           "[unit][queue]") {
   TestQueue queue("eos");
-  Consumer consumer(queue.name(), OpenMode::create_only, config(4));
+  Consumer consumer(queue.name(), OpenMode::create_only, queue_config(4));
   std::vector<std::byte> out;
   CHECK(consumer.get_for(out, 5ms) == Status::timeout);  // no producer yet: keep waiting
   {
@@ -224,7 +216,7 @@ TEST_CASE("a consumer told to expect two producers waits for the second", "[unit
   TestQueue queue("expect");
   AttachOptions options;
   options.expect_producers = 2;
-  Consumer consumer(queue.name(), OpenMode::create_only, config(4), options);
+  Consumer consumer(queue.name(), OpenMode::create_only, queue_config(4), options);
   std::vector<std::byte> out;
   { Producer first(queue.name()); }
   CHECK(consumer.get_for(out, 5ms) == Status::timeout);
@@ -236,7 +228,7 @@ TEST_CASE("a consumer started on leftovers of a finished stream drains them and 
           "[unit][queue]") {
   TestQueue queue("leftover");
   {
-    Producer producer(queue.name(), OpenMode::create_only, config(4));
+    Producer producer(queue.name(), OpenMode::create_only, queue_config(4));
     REQUIRE(producer.put(bytes("left")) == Status::ok);
   }
   Consumer consumer(queue.name());
@@ -250,7 +242,7 @@ TEST_CASE("a raised stop flag cancels a blocked call", "[unit][queue]") {
   std::atomic<bool> stop{false};
   AttachOptions options;
   options.stop = &stop;
-  Consumer consumer(queue.name(), OpenMode::create_only, config(4), options);
+  Consumer consumer(queue.name(), OpenMode::create_only, queue_config(4), options);
   std::thread raiser([&] {
     std::this_thread::sleep_for(10ms);
     stop = true;
@@ -262,7 +254,7 @@ TEST_CASE("a raised stop flag cancels a blocked call", "[unit][queue]") {
 
 TEST_CASE("join returns once consumers have finished every message put", "[unit][queue]") {
   TestQueue queue("join");
-  Producer producer(queue.name(), OpenMode::create_only, config(8));
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(8));
   Consumer consumer(queue.name());
   CHECK(producer.join(Clock::now()) == Status::ok);  // nothing put yet
   for (int i = 0; i < 3; ++i) REQUIRE(producer.put(bytes("job")) == Status::ok);
@@ -277,7 +269,7 @@ TEST_CASE("join returns once consumers have finished every message put", "[unit]
 TEST_CASE("a consumer waiting on an empty queue sleeps: it polls only at the start of its wait",
           "[unit][queue]") {
   TestQueue queue("idle");
-  Consumer consumer(queue.name(), OpenMode::create_only, config(16));
+  Consumer consumer(queue.name(), OpenMode::create_only, queue_config(16));
   const auto cpu_time = [] {
     rusage usage{};
     getrusage(RUSAGE_THREAD, &usage);
