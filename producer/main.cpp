@@ -175,21 +175,21 @@ bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
   const auto fitting = static_cast<std::size_t>(
       std::find_if(lines.begin(), lines.end(), [&](auto line) { return line.size() > slot_size; }) -
       lines.begin());
+  std::vector<std::size_t> slot_ends;  // where each slot of the next claim ends, in lines
   for (std::size_t next = 0; next < fitting;) {
     // Up to --batch lines per claim, in the slots they take packed.
     const std::size_t until = std::min<std::size_t>(fitting, next + settings.batch);
-    std::uint32_t slots = 0;
-    for (std::size_t at = next; at < until; at = slot_end(lines, at, until, slot_size, pack)) {
-      ++slots;
+    slot_ends.clear();
+    for (std::size_t at = next; at < until; at = slot_ends.back()) {
+      slot_ends.push_back(slot_end(lines, at, until, slot_size, pack));
     }
     WriteBatch batch;
-    if (!claim_or_stop(producer, batch, slots, settings, progress)) return false;
+    if (!claim_or_stop(producer, batch, slot_ends.size(), settings, progress)) return false;
     const std::size_t first = next;
     std::uint64_t bytes = 0;
     for (std::uint32_t i = 0; i < batch.size(); ++i) {
-      const std::size_t end = slot_end(lines, next, until, slot_size, pack);
-      bytes += fill_slot(batch, i, lines, next, end, settings.common.verbose);
-      next = end;
+      bytes += fill_slot(batch, i, lines, next, slot_ends[i], settings.common.verbose);
+      next = slot_ends[i];
     }
     publish(producer, batch, next - first, bytes, settings, progress);
   }

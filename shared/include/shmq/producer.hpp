@@ -64,12 +64,13 @@ class WriteBatch {
       pack.records = 0;
       ++pack.packed_slots;
     }
-    std::byte* at = slot(i) + sizeof(layout::SlotHeader) + used;
+    std::byte* const start = slot(i);
+    std::byte* at = start + sizeof(layout::SlotHeader) + used;
     std::memcpy(at, &size, sizeof size);
     pack.used = used + layout::kRecordPrefix + size;
     ++pack.records;
     ++pack.packed_messages;
-    auto& header = *reinterpret_cast<layout::SlotHeader*>(slot(i));
+    auto& header = *reinterpret_cast<layout::SlotHeader*>(start);
     header.length = pack.used;
     header.records = pack.records;
     return {at + layout::kRecordPrefix, size};
