@@ -191,7 +191,8 @@ std::optional<Latency> measure_latency(Transport& requests, Transport& responses
       out->send(message);
       in->receive(message);
       if (i >= warmup) {
-        samples[i - warmup] = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+        samples[i - warmup] =
+            std::chrono::duration<double, std::micro>(Clock::now() - start).count();
       }
     }
   }));

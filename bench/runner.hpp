@@ -14,7 +14,9 @@ namespace shmq::bench {
 struct Throughput {
   std::uint64_t messages = 0;  // received by consumers (checked against sent)
   double seconds = 0;
-  [[nodiscard]] double messages_per_second() const { return static_cast<double>(messages) / seconds; }
+  [[nodiscard]] double messages_per_second() const {
+    return static_cast<double>(messages) / seconds;
+  }
 };
 
 // Producers send for `duration`; timed from their start until the last consumer has received

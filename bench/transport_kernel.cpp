@@ -90,7 +90,8 @@ class SocketTransport final : public FdPairTransport {
   void create(const Spec& spec) override {
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds_) != 0) fail("socketpair");
     // Room for the same number of messages as the other transports' rings, if allowed.
-    const int bytes = static_cast<int>(std::min<std::size_t>(spec.capacity * (spec.size + 64), 1 << 26));
+    const int bytes =
+        static_cast<int>(std::min<std::size_t>(spec.capacity * (spec.size + 64), 1 << 26));
     setsockopt(fds_[1], SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
     setsockopt(fds_[0], SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
   }

@@ -71,7 +71,9 @@ Settings read_settings(const po::variables_map& values) {
                                                         {"verify-checksum", VerifyLevel::checksum}};
   for (const auto& [option, level] : levels) {
     if (!values.count(option)) continue;
-    if (settings.verify) throw UsageError("pick one of --verify, --verify-order, --verify-checksum");
+    if (settings.verify) {
+      throw UsageError("pick one of --verify, --verify-order, --verify-checksum");
+    }
     settings.verify = level;
   }
   if (!settings.verify && !settings.output) settings.output = "-";
@@ -79,7 +81,9 @@ Settings read_settings(const po::variables_map& values) {
     settings.expect_producers = parse_count_up_to(values["expect-producers"].as<std::string>(),
                                                   "expect-producers", 1U << 20);
   }
-  if (values.count("delay")) settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
+  if (values.count("delay")) {
+    settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
+  }
   if (values.count("batch")) {
     settings.batch = parse_count_up_to(values["batch"].as<std::string>(), "batch", 1U << 16);
   }
@@ -207,7 +211,9 @@ int run(int argc, char** argv) {
   RunStatistics stats{"consumer", settings.common.name, progress.messages, progress.bytes,
                       stopwatch.seconds(), progress.outcome(), {}};
   if (progress.skipped != 0) stats.extra.emplace_back("skipped", progress.skipped);
-  if (progress.corrupt_slots != 0) stats.extra.emplace_back("corrupt_slots", progress.corrupt_slots);
+  if (progress.corrupt_slots != 0) {
+    stats.extra.emplace_back("corrupt_slots", progress.corrupt_slots);
+  }
   if (sinks.verifier) {
     const auto counts = sinks.verifier->finish();
     stats.extra.emplace_back("producers", counts.producers);

@@ -66,7 +66,9 @@ Settings read_settings(const po::variables_map& values) {
   Settings settings;
   settings.common = read_common_options(values);
   if (values.count("input")) settings.input = values["input"].as<std::string>();
-  if (values.count("count")) settings.count = parse_count(values["count"].as<std::string>(), "count");
+  if (values.count("count")) {
+    settings.count = parse_count(values["count"].as<std::string>(), "count");
+  }
   if (values.count("size")) {
     const auto size = parse_size(values["size"].as<std::string>(), "size");
     if (size < message_format::kMinSize || size > (64U << 20)) {
@@ -86,7 +88,9 @@ Settings read_settings(const po::variables_map& values) {
   settings.producer_id = values.count("producer-id")
                              ? parse_id(values["producer-id"].as<std::string>(), "producer-id")
                              : static_cast<std::uint32_t>(getpid());
-  if (values.count("delay")) settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
+  if (values.count("delay")) {
+    settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
+  }
   settings.join = values.count("join") != 0;
   if (values.count("batch")) {
     settings.batch = parse_count_up_to(values["batch"].as<std::string>(), "batch", 1U << 16);
@@ -276,7 +280,8 @@ int run(int argc, char** argv) {
   description.add_options()
       ("input,i", po::value<std::string>(), "read lines from FILE, or '-' for standard input")
       ("count,c", po::value<std::string>(), "number of messages to generate (k/M/G suffixes)")
-      ("size,s", po::value<std::string>(), "bytes per generated message, at least 16 (K/M suffixes)")
+      ("size,s", po::value<std::string>(),
+       "bytes per generated message, at least 16 (K/M suffixes)")
       ("producer-id", po::value<std::string>(), "id written into generated messages (default: pid)")
       ("delay", po::value<std::string>(), "seconds to wait after each message (demo pacing)")
       ("join", "before exiting, wait until consumers have finished every message we sent")

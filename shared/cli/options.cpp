@@ -103,7 +103,8 @@ std::uint32_t parse_count_up_to(const std::string& text, const char* option, std
 }
 
 std::uint32_t parse_id(const std::string& text, const char* option) {
-  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos ||
+  if (text.empty() || text.size() > 10 ||
+      text.find_first_not_of("0123456789") != std::string::npos ||
       std::stoull(text) >= UINT32_MAX) {
     throw UsageError(std::string("--") + option + " '" + text + "': expected a number from 0 to " +
                      std::to_string(UINT32_MAX - 1));
@@ -164,8 +165,8 @@ CommonOptions read_common_options(const po::variables_map& values) {
         parse_count_up_to(values["capacity"].as<std::string>(), "capacity", 1U << 24);
   }
   if (values.count("slot-size")) {
-    options.config.slot_size =
-        at_most(parse_size(values["slot-size"].as<std::string>(), "slot-size"), "slot-size", 64U << 20);
+    options.config.slot_size = at_most(
+        parse_size(values["slot-size"].as<std::string>(), "slot-size"), "slot-size", 64U << 20);
   }
   if (values.count("mode")) {
     options.config.permissions = parse_mode(values["mode"].as<std::string>());

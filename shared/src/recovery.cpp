@@ -23,9 +23,9 @@ PositionRange held_range(const layout::ProcessEntry& entry, std::uint64_t floor,
                          std::uint64_t limit, std::uint32_t capacity) noexcept {
   // relaxed: the mutex orders the journal between its writers and us.
   const std::uint64_t first = std::max(entry.held_first.load(std::memory_order_relaxed), floor);
-  const std::uint64_t end = std::min(
-      entry.held_first.load(std::memory_order_relaxed) + entry.held_count.load(std::memory_order_relaxed),
-      limit);
+  const std::uint64_t end = std::min(entry.held_first.load(std::memory_order_relaxed) +
+                                         entry.held_count.load(std::memory_order_relaxed),
+                                     limit);
   if (end <= first) return {first, 0};
   return {first, static_cast<std::uint32_t>(std::min<std::uint64_t>(end - first, capacity))};
 }

@@ -142,7 +142,8 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name, const Q
     return size >= layout::kHeaderSize;
   });
   if (size == 0) {
-    throw Error(ErrorCode::not_ready, quoted(name) + " is empty: its creator died before sizing it");
+    throw Error(ErrorCode::not_ready,
+                quoted(name) + " is empty: its creator died before sizing it");
   }
   if (size < layout::kHeaderSize) {
     throw Error(ErrorCode::corrupt, quoted(name) + " is " + std::to_string(size) +

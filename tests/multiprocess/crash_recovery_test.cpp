@@ -55,8 +55,9 @@ void kill_a_producer_at(std::string_view point, bool multi) {
   const auto config = test_config(kCapacity, multi);
   ChildProcess consumer([&] { return consume(queue.name(), config, 2, record.path()); });
   REQUIRE(wait_for_queue_file(queue.name()));
-  ChildProcess victim(
-      [&] { return run_victim(point, [&] { return produce(queue.name(), config, 1, kPerProducer); }); });
+  ChildProcess victim([&] {
+    return run_victim(point, [&] { return produce(queue.name(), config, 1, kPerProducer); });
+  });
   CHECK(victim.wait() == -1);  // killed by its failure point
   const auto died = Clock::now();
   ChildProcess survivor([&] { return produce(queue.name(), config, 2, kPerProducer); });

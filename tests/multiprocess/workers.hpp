@@ -44,7 +44,8 @@ inline int produce(const std::string& name, const QueueConfig& config, std::uint
     const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>(batch, count - sequence));
     if (const Status s = producer.claim(claimed, want, Clock::now() + std::chrono::seconds(60));
         s != Status::ok) {
-      std::fprintf(stderr, "producer %u: claim returned %s\n", id, std::string(to_string(s)).c_str());
+      std::fprintf(stderr, "producer %u: claim returned %s\n", id,
+                   std::string(to_string(s)).c_str());
       return 10;
     }
     for (std::uint32_t i = 0; i < claimed.size(); ++i, ++sequence) {

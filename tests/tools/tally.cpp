@@ -121,8 +121,8 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(totals.duplicated),
               static_cast<unsigned long long>(totals.corrupt));
   if (values.count("queue")) print_queue_counters(values["queue"].as<std::string>());
-  const bool too_many_duplicates =
-      values.count("max-duplicates") && totals.duplicated > values["max-duplicates"].as<std::uint64_t>();
+  const bool too_many_duplicates = values.count("max-duplicates") &&
+                                   totals.duplicated > values["max-duplicates"].as<std::uint64_t>();
   if (too_many_duplicates) std::cout << "FAIL: more duplicates than the killed consumers held\n";
   return totals.lost != 0 || totals.corrupt != 0 || too_many_duplicates ? 1 : 0;
 }

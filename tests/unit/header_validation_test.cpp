@@ -100,8 +100,8 @@ TEST_CASE("creation parameters out of range are invalid arguments", "[unit][vali
   CHECK_THROWS_AS(check_creation_geometry({16, 0, false, false}), Error);
   CHECK_THROWS_AS(check_creation_geometry({layout::kMaxCapacity + 1, 64, false, false}), Error);
   CHECK_THROWS_AS(check_creation_geometry({16, layout::kMaxSlotSize + 1, false, false}), Error);
-  CHECK_THROWS_AS(check_creation_geometry({layout::kMaxCapacity, layout::kMaxSlotSize, false, false}),
-                  Error);
+  CHECK_THROWS_AS(
+      check_creation_geometry({layout::kMaxCapacity, layout::kMaxSlotSize, false, false}), Error);
   CHECK_NOTHROW(check_creation_geometry({1, 1, false, false}));
 }
 

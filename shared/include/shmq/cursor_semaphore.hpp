@@ -5,8 +5,8 @@
 //
 // Uncontended, take and give are one atomic instruction each; give enters the kernel only when a
 // waiter has recorded itself in `sleepers`. A blocking wait polls for up to 200 us (yielding the
-// core between rounds) before it sleeps on the word's high half (a futex). Deadlines are on the monotonic clock. Any process that maps the
-// segment may call any member.
+// core between rounds) before it sleeps on the word's high half (a futex). Deadlines are on the
+// monotonic clock. Any process that maps the segment may call any member.
 #pragma once
 
 #include <atomic>
@@ -74,8 +74,8 @@ class CursorSemaphore {
 
 // The full 64-bit position whose low 32 bits are `low`, given a `hint` within 2^31 of it.
 [[nodiscard]] constexpr std::uint64_t expand(std::uint32_t low, std::uint64_t hint) noexcept {
-  return hint + static_cast<std::uint64_t>(
-                    static_cast<std::int64_t>(static_cast<std::int32_t>(low - static_cast<std::uint32_t>(hint))));
+  return hint + static_cast<std::uint64_t>(static_cast<std::int64_t>(
+                    static_cast<std::int32_t>(low - static_cast<std::uint32_t>(hint))));
 }
 
 }  // namespace shmq
