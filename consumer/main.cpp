@@ -24,6 +24,7 @@ namespace po = boost::program_options;
 using namespace shmq;
 using namespace shmq::cli;
 using shmq::consumer::OutputSink;
+using shmq::consumer::UnreadableMessage;
 using shmq::consumer::Verifier;
 
 namespace {
@@ -151,7 +152,13 @@ void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progres
     }
     // Out of our hands before the slots go back.
     if (sinks.record) sinks.record->flush();
-    if (sinks.output) sinks.output->flush();
+    try {
+      if (sinks.output) sinks.output->flush();
+    } catch (const UnreadableMessage&) {
+      // The slot under a message written in place is gone: the queue was truncated.
+      progress.stop_on(Status::lost, "consumer", settings.common.name);
+      return;
+    }
     progress.messages += batch.size();
     if (progress.line.due()) {
       progress.line.draw(progress.messages, progress.bytes, consumer.depth());

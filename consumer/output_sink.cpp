@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <stdexcept>
 
 namespace shmq::consumer {
 
@@ -59,6 +58,9 @@ void OutputSink::write_vectors() {
     const ssize_t n = ::writev(fd_, &vectors_[next], count);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EFAULT) {
+        throw UnreadableMessage("a message to write to '" + path_ + "' is no longer mapped");
+      }
       throw std::runtime_error("cannot write to '" + path_ + "': " + std::strerror(errno));
     }
     // Skip what was written; a partial write leaves the rest of one vector for the next call.

@@ -11,12 +11,21 @@
 #include <cstring>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "shmq/short_bytes.hpp"
 
 namespace shmq::consumer {
+
+// flush() could not read a message it was to write in place: the pages under it are gone, which
+// for a slot means the queue's file was truncated under us (the kernel reports EFAULT rather than
+// raising SIGBUS). What came before it in the flush may have been written.
+class UnreadableMessage : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 class OutputSink {
  public:
@@ -42,7 +51,8 @@ class OutputSink {
   }
   // Copies `bytes`.
   void write_raw(std::span<const std::byte> bytes);
-  // Writes everything pending; throws std::runtime_error on an I/O error.
+  // Writes everything pending. Throws UnreadableMessage (see there), or std::runtime_error on an
+  // I/O error.
   void flush();
 
  private:
