@@ -44,8 +44,7 @@ TEST_CASE("OutputSink writes every line whole and in order, staged or in place",
   // Short lines of every length class, lines at and past the in-place threshold, and one longer
   // than the staging buffer; repeated until several staging buffers' worth went through.
   std::vector<std::string> messages;
-  const std::size_t lengths[] = {0,   1,   15,  16,  31,  32,  63,  64, 65,
-                                 200, 511, 512, 513, 4096, 70000};
+  const std::size_t lengths[] = {0, 1, 15, 16, 31, 32, 63, 64, 65, 200, 511, 512, 513, 4096, 70000};
   for (int round = 0; round < 12; ++round) {
     for (const std::size_t length : lengths) {
       messages.emplace_back(length, static_cast<char>('a' + (messages.size() % 26)));
@@ -63,7 +62,8 @@ TEST_CASE("OutputSink writes every line whole and in order, staged or in place",
   CHECK(file.contents() == expected);
 }
 
-TEST_CASE("OutputSink reports a message whose pages are gone as unreadable", "[unit][output-sink]") {
+TEST_CASE("OutputSink reports a message whose pages are gone as unreadable",
+          "[unit][output-sink]") {
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   void* gone = ::mmap(nullptr, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   REQUIRE(gone != MAP_FAILED);
