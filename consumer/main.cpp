@@ -38,7 +38,7 @@ constexpr const char* kSynopsis =
     "A message is released back to the ring only after it has been written out. On SIGINT/SIGTERM\n"
     "the consumer finishes the messages it holds, detaches and prints its statistics.\n"
     "When standard error is a terminal, a live progress line shows messages, bytes, rate and\n"
-    "ring depth.";
+    "ring depth. The final statistics time the run from the first message received.";
 
 constexpr std::uint32_t kDefaultBatch = 256;  // slots per take: one atomic per batch
 
@@ -56,6 +56,8 @@ struct Progress : RunEnd {
   explicit Progress(bool show_line) : RunEnd("end-of-stream"), line("consumer", show_line) {}
 
   ProgressLine line;
+  // Started by the first batch: the rate is the queue's, not diluted by waiting for a producer.
+  std::optional<Stopwatch> since_first_message;
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
   std::uint64_t skipped = 0;
@@ -144,6 +146,7 @@ void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progres
       progress.stop_on(status, "consumer", settings.common.name);
       return;
     }
+    if (!progress.since_first_message && !batch.empty()) progress.since_first_message.emplace();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       handle(consumer, settings, sinks, batch[i]);
       progress.bytes += batch[i].size();
@@ -207,7 +210,6 @@ int run(int argc, char** argv) {
                     AttachOptions{settings.common.wait, &stop, settings.expect_producers});
   report_repairs("consumer", settings.common, consumer.reaped_at_attach(),
                  consumer.replaced_abandoned());
-  Stopwatch stopwatch;
   // Not over messages that go to the same terminal.
   const bool output_on_terminal = settings.output == "-" && isatty(STDOUT_FILENO) != 0;
   Progress progress(!settings.common.quiet && !settings.common.verbose && !output_on_terminal);
@@ -216,7 +218,8 @@ int run(int argc, char** argv) {
   progress.line.clear();
 
   RunStatistics stats{"consumer", settings.common.name, progress.messages, progress.bytes,
-                      stopwatch.seconds(), progress.outcome(), {}};
+                      progress.since_first_message ? progress.since_first_message->seconds() : 0.0,
+                      progress.outcome(), {}};
   if (progress.skipped != 0) stats.extra.emplace_back("skipped", progress.skipped);
   if (progress.corrupt_slots != 0) {
     stats.extra.emplace_back("corrupt_slots", progress.corrupt_slots);
