@@ -42,7 +42,7 @@ void json_fields(std::ostringstream& out, const QueueSnapshot& s) {
       << ",\"multi_consumer\":" << (s.geometry.multi_consumer ? "true" : "false")
       << ",\"depth\":" << s.depth << ",\"free_slots\":" << s.free_slots
       << ",\"high_water\":" << s.high_water << ",\"messages_in\":" << s.messages_in
-      << ",\"messages_out\":" << s.messages_out
+      << ",\"messages_out\":" << s.messages_out << ",\"messages_waiting\":" << s.messages_waiting()
       << ",\"producers\":" << s.count(layout::Role::producer, true)
       << ",\"consumers\":" << s.count(layout::Role::consumer, true)
       << ",\"dead_producers\":" << s.count(layout::Role::producer, false)
@@ -130,8 +130,8 @@ std::string stat_text(const QueueSnapshot& s, const std::optional<Rates>& rates)
       << (s.geometry.multi_producer ? "multi" : "single") << "-producer, "
       << (s.geometry.multi_consumer ? "multi" : "single") << "-consumer, owner uid " << s.owner
       << "\n"
-      << "  depth     " << s.depth << " waiting, " << s.free_slots << " free, high water "
-      << s.high_water << "\n"
+      << "  depth     " << s.depth << " slots waiting (" << s.messages_waiting() << " messages), "
+      << s.free_slots << " free, high water " << s.high_water << "\n"
       << "  totals    " << s.messages_in << " in, " << s.messages_out << " out\n";
   if (rates) {
     out << "  rates     " << scaled(rates->in, " msg/s") << " in, " << scaled(rates->out, " msg/s")

@@ -124,6 +124,10 @@ std::uint32_t QueueSnapshot::count(layout::Role role, bool alive) const noexcept
                     [&](const ProcessInfo& p) { return p.role == role && p.alive == alive; }));
 }
 
+std::uint64_t QueueSnapshot::messages_waiting() const noexcept {
+  return messages_in > messages_out ? messages_in - messages_out : 0;
+}
+
 QueueState QueueSnapshot::state() const noexcept {
   if (!problems.empty()) return QueueState::corrupt;
   const bool any_dead = std::any_of(processes.begin(), processes.end(),

@@ -36,6 +36,7 @@ import json, sys
 s = json.loads(sys.argv[1])
 assert s["capacity"] == 200 and s["slot_size"] == 64, s
 assert s["depth"] == 100 and s["messages_in"] == 100 and s["messages_out"] == 0, s
+assert s["messages_waiting"] == 100, s
 assert s["producers"] == 1 and s["consumers"] == 0 and s["state"] == "healthy", s
 assert s["producers_ever"] == 1 and s["consumers_ever"] == 0, s
 PY

@@ -75,6 +75,7 @@ TEST_CASE("a waiting packed slot checks healthy whole and corrupt with a broken 
   const QueueSnapshot whole = inspect_queue(queue.name());
   CHECK(whole.depth == 1);
   CHECK(whole.messages_in == 3);
+  CHECK(whole.messages_waiting() == 3);
   CHECK(whole.state() == QueueState::healthy);
 
   // Another process overwrites the second record's size: it now runs past the slot's length.

@@ -46,6 +46,9 @@ struct QueueSnapshot {
   std::vector<std::string> problems;  // broken invariants, one line each
 
   [[nodiscard]] std::uint32_t count(layout::Role role, bool alive) const noexcept;
+  // Messages published and not yet released, from the totals: a packed slot of `depth` holds
+  // several. Zero if the totals, read one after the other, cross.
+  [[nodiscard]] std::uint64_t messages_waiting() const noexcept;
   [[nodiscard]] QueueState state() const noexcept;
 };
 
