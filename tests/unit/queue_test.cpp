@@ -102,6 +102,14 @@ TEST_CASE("a second producer on a single-producer queue is refused", "[unit][que
   CHECK_NOTHROW(Producer(queue.name()));  // the role is free again once the first detached
 }
 
+TEST_CASE("a handle tells whether it created the queue or opened one", "[unit][queue]") {
+  TestQueue queue("creator");
+  Consumer consumer(queue.name(), OpenMode::open_or_create, queue_config(4));
+  Producer producer(queue.name(), OpenMode::open_or_create);
+  CHECK(consumer.created_queue());
+  CHECK_FALSE(producer.created_queue());
+}
+
 TEST_CASE("several producers and consumers may attach to a multi queue", "[unit][queue]") {
   TestQueue queue("multi");
   Producer a(queue.name(), OpenMode::create_only, queue_config(8, 64, true));
