@@ -243,9 +243,12 @@ void send_generated(Producer& producer, const Settings& settings, Progress& prog
         batch.set_length(i, settings.size);
         continue;
       }
-      for (std::uint32_t j = 0; j < per_slot && sequence - first < wanted; ++j) {
-        writer.write(batch.append(i, settings.size), sequence++);
-      }
+      const auto n = static_cast<std::uint32_t>(
+          std::min<std::uint64_t>(per_slot, wanted - (sequence - first)));
+      const std::uint64_t slot_first = sequence;
+      sequence += batch.append_many(i, settings.size, n, [&](std::span<std::byte> at, auto k) {
+        writer.write(at, slot_first + k);
+      });
     }
     const std::uint64_t sent = sequence - first;
     publish(producer, batch, sent, sent * settings.size, settings, progress);

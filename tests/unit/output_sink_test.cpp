@@ -62,6 +62,27 @@ TEST_CASE("OutputSink writes every line whole and in order, staged or in place",
   CHECK(file.contents() == expected);
 }
 
+TEST_CASE("OutputSink writes a range of messages as write_line would, one by one",
+          "[unit][output-sink]") {
+  std::vector<std::string> messages;
+  for (std::size_t length = 0; length < 70000; length = length * 3 + 1) {
+    messages.emplace_back(length, static_cast<char>('a' + (length % 26)));
+  }
+  std::vector<std::span<const std::byte>> views;
+  std::string expected;
+  std::uint64_t bytes = 0;
+  for (const std::string& message : messages) {
+    views.push_back(bytes_of(message));
+    expected += message + '\n';
+    bytes += message.size();
+  }
+  MemoryFile file;
+  OutputSink sink(file.fd, "memfd");
+  for (int round = 0; round < 3; ++round) CHECK(sink.write_lines(views) == bytes);
+  sink.flush();
+  CHECK(file.contents() == expected + expected + expected);
+}
+
 TEST_CASE("OutputSink reports a message whose pages are gone as unreadable",
           "[unit][output-sink]") {
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));

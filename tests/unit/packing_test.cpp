@@ -64,6 +64,36 @@ TEST_CASE("a slot holds as many packed messages as fit with their size prefixes"
   CHECK(queue.producer.messages() == 5);
 }
 
+TEST_CASE("append_many packs what fits after earlier appends, and writes each message once",
+          "[unit][packing]") {
+  Queue queue("pack-many", 4, 64);
+  WriteBatch batch;
+  REQUIRE(queue.producer.claim(batch, 2, Clock::now()) == Status::ok);
+  REQUIRE(append(batch, 0, "first"));  // 9 bytes with its prefix: 55 left, three of 14 (+4)
+  std::vector<std::uint32_t> written;
+  const auto fill = [&](std::span<std::byte> at, std::uint32_t k) {
+    REQUIRE(at.size() == 14);
+    std::memset(at.data(), 'a' + static_cast<int>(k), at.size());
+    written.push_back(k);
+  };
+  CHECK(batch.append_many(0, 14, 10, fill) == 3);
+  CHECK(written == std::vector<std::uint32_t>{0, 1, 2});
+  CHECK(batch.append_many(0, 0, 1, fill) == 0);   // one byte left: not even a prefix fits
+  CHECK(batch.append_many(1, 14, 2, fill) == 2);  // fewer than fit, when fewer are asked for
+  CHECK(append(batch, 1, "after"));               // and appending goes on behind them
+  queue.producer.publish(batch);
+  CHECK(queue.producer.messages() == 7);
+
+  ReadBatch read;
+  REQUIRE(queue.consumer.take(read, 2, Clock::now()) == Status::ok);
+  std::vector<std::string> got;
+  for (const auto message : read) got.push_back(text(message));
+  CHECK(got == std::vector<std::string>{"first", std::string(14, 'a'), std::string(14, 'b'),
+                                        std::string(14, 'c'), std::string(14, 'a'),
+                                        std::string(14, 'b'), "after"});
+  queue.consumer.release(read);
+}
+
 TEST_CASE("packed messages come out one by one, in order, from take and from get",
           "[unit][packing]") {
   for (bool multi : {false, true}) {

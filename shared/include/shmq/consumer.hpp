@@ -23,6 +23,9 @@ class ReadBatch {
   [[nodiscard]] std::span<const std::byte> operator[](std::size_t i) const noexcept {
     return messages_[i];
   }
+  // The messages in order, for range-for.
+  [[nodiscard]] auto begin() const noexcept { return messages_.cbegin(); }
+  [[nodiscard]] auto end() const noexcept { return messages_.cend(); }
   // Slots in the batch that held no message: left by a producer that died (skipped) or holding
   // something impossible (corrupt). They are released with the batch.
   [[nodiscard]] std::uint32_t skipped() const noexcept { return skipped_; }

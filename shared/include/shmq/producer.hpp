@@ -33,8 +33,9 @@ struct PackState {
 
 // Slots claimed for writing in place, then published together. Fill each slot one of two ways:
 //  - one message: write buffer(i), then set_length(i);
-//  - several small messages packed: append(i, size) for each, writing where it points. Pack
-//    slot by slot: appending to a later slot closes the one before.
+//  - several small messages packed: append(i, size) for each, writing where it points, or
+//    append_many(i, size, n, fill) for n of one size. Pack slot by slot: appending to a later
+//    slot closes the one before.
 // A slot left unfilled publishes as an empty message. The accessors are inline: they run once
 // per message, on the hot path.
 class WriteBatch {
@@ -54,10 +55,23 @@ class WriteBatch {
   // before) and returns where to write it, or a span with a null data() if it does not fit
   // there (the slot is unchanged; the message may still fit a slot of its own, set_length's way).
   [[nodiscard]] std::span<std::byte> append(std::uint32_t i, std::uint32_t size) const noexcept {
+    std::span<std::byte> where;
+    append_many(i, size, 1, [&where](std::span<std::byte> at, std::uint32_t) { where = at; });
+    return where;
+  }
+  // Packs up to `n` more messages of `size` bytes each into slot i, as n calls of append(i, size)
+  // would, and calls fill(where, k) to write the k-th of them (k = 0, 1, ...). Returns how many
+  // fitted (0: the slot is unchanged). The packing state and the slot's header are updated once,
+  // and fill() runs in a loop the compiler sees whole: the fast way to pack many messages.
+  template <class Fill>
+  std::uint32_t append_many(std::uint32_t i, std::uint32_t size, std::uint32_t n,
+                            Fill&& fill) const {
     detail::PackState& pack = *packing_;
     const std::uint32_t used = pack.slot == i ? pack.used : 0;
-    const std::uint32_t room = slot_size_ - used;
-    if (room < layout::kRecordPrefix || size > room - layout::kRecordPrefix) return {};
+    const std::uint64_t record = std::uint64_t{layout::kRecordPrefix} + size;
+    const std::uint64_t fitting = (slot_size_ - used) / record;
+    const auto count = static_cast<std::uint32_t>(n < fitting ? n : fitting);
+    if (count == 0) return 0;
     if (pack.slot != i) {
       assert(pack.slot == UINT32_MAX || i > pack.slot);  // a closed slot stays as it is
       pack.slot = i;
@@ -66,14 +80,17 @@ class WriteBatch {
     }
     std::byte* const start = slot(i);
     std::byte* at = start + sizeof(layout::SlotHeader) + used;
-    std::memcpy(at, &size, sizeof size);
-    pack.used = used + layout::kRecordPrefix + size;
-    ++pack.records;
-    ++pack.packed_messages;
+    for (std::uint32_t k = 0; k < count; ++k, at += record) {
+      std::memcpy(at, &size, sizeof size);
+      fill(std::span<std::byte>(at + layout::kRecordPrefix, size), k);
+    }
+    pack.used = used + static_cast<std::uint32_t>(record * count);  // at most slot_size
+    pack.records += count;
+    pack.packed_messages += count;
     auto& header = *reinterpret_cast<layout::SlotHeader*>(start);
     header.length = pack.used;
     header.records = pack.records;
-    return {at + layout::kRecordPrefix, size};
+    return count;
   }
   // How many messages of `size` bytes one slot holds packed (0 if not even one).
   [[nodiscard]] static std::uint32_t packable(std::uint32_t slot_size,
