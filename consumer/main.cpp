@@ -154,6 +154,24 @@ std::uint64_t handle_in_bulk(Sinks& sinks, const ReadBatch& batch) {
   return bytes;
 }
 
+// Verifies, records and writes out a batch, all of it out of our hands when this returns: the
+// slots may go back. A full staging buffer may write (and throw UnreadableMessage) on the way.
+void deliver(const Consumer& consumer, const Settings& settings, Sinks& sinks,
+             const ReadBatch& batch, Progress& progress) {
+  if (in_bulk(settings, sinks)) {
+    progress.bytes += handle_in_bulk(sinks, batch);
+  } else {
+    for (const auto message : batch) {
+      handle(consumer, settings, sinks, message);
+      progress.bytes += message.size();
+      // Per message: a slot may hold several packed messages.
+      if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
+    }
+  }
+  if (sinks.record) sinks.record->flush();
+  if (sinks.output) sinks.output->flush();
+}
+
 void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progress& progress) {
   ReadBatch batch;
   for (;;) {
@@ -163,20 +181,8 @@ void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progres
       return;
     }
     if (!progress.since_first_message && !batch.empty()) progress.since_first_message.emplace();
-    if (in_bulk(settings, sinks)) {
-      progress.bytes += handle_in_bulk(sinks, batch);
-    } else {
-      for (const auto message : batch) {
-        handle(consumer, settings, sinks, message);
-        progress.bytes += message.size();
-        // Per message: a slot may hold several packed messages.
-        if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
-      }
-    }
-    // Out of our hands before the slots go back.
-    if (sinks.record) sinks.record->flush();
     try {
-      if (sinks.output) sinks.output->flush();
+      deliver(consumer, settings, sinks, batch, progress);
     } catch (const UnreadableMessage&) {
       // The slot under a message written in place is gone: the queue was truncated.
       progress.stop_on(Status::lost, "consumer", settings.common.name);

@@ -246,9 +246,9 @@ void send_generated(Producer& producer, const Settings& settings, Progress& prog
       const auto n = static_cast<std::uint32_t>(
           std::min<std::uint64_t>(per_slot, wanted - (sequence - first)));
       const std::uint64_t slot_first = sequence;
-      sequence += batch.append_many(i, settings.size, n, [&](std::span<std::byte> at, auto k) {
-        writer.write(at, slot_first + k);
-      });
+      sequence += batch.append_many(
+          i, settings.size, n,
+          [&](std::span<std::byte> at, std::uint32_t k) { writer.write(at, slot_first + k); });
     }
     const std::uint64_t sent = sequence - first;
     publish(producer, batch, sent, sent * settings.size, settings, progress);
