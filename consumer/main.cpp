@@ -146,7 +146,7 @@ bool in_bulk(const Settings& settings, const Sinks& sinks) {
 }
 
 // Checks and writes out a batch in_bulk(); returns its bytes. Checked and written message by
-// message, each read once; measured faster than a pass for each (24 against 20 M msg/s).
+// message, each read once: on the 2-core VM, 24 M msg/s of 64 B against 20 M for a pass each.
 std::uint64_t handle_in_bulk(Sinks& sinks, const ReadBatch& batch) {
   if (!sinks.verifier) return sinks.output->write_lines(batch);  // no --verify: --output is set
   if (!sinks.output) return sinks.verifier->check_all(batch);
