@@ -2,8 +2,8 @@
 source "$(dirname "$0")/lib.sh"
 
 for program in "$PRODUCER" "$CONSUMER"; do
-  "$program" --help | grep -q "Exit codes" || fail "$program --help lacks exit codes"
-  "$program" --version | grep -q "shmq" || fail "$program --version"
+  prints "Exit codes" "$program" --help || fail "$program --help lacks exit codes"
+  prints "shmq" "$program" --version || fail "$program --version"
 done
 
 expect_usage() {  # program, args...
@@ -89,7 +89,7 @@ start "$CONSUMER" --name "$q" --output /dev/null --quiet
 consumer=$!
 wait_for_queue "$q"
 for _ in $(seq 1000); do  # the file appears before the consumer attaches: wait for that
-  "$BIN/shmq" stat "$q" --json --interval 0.01 2>/dev/null | grep -q '"consumers":1' && break
+  prints '"consumers":1' "$BIN/shmq" stat "$q" --json --interval 0.01 2>/dev/null && break
 done
 code=0
 "$PRODUCER" --name "$q" --remove 2>/dev/null || code=$?

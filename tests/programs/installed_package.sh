@@ -11,7 +11,7 @@ for file in bin/producer bin/consumer bin/shmq include/shmq/shmq.hpp lib/libshmq
             lib/cmake/shmq/shmqConfig.cmake lib/cmake/shmq/shmqTargets.cmake lib/pkgconfig/shmq.pc; do
   [[ -e $PREFIX/$file ]] || fail "the install lacks $file"
 done
-"$PREFIX/bin/shmq" --version | grep -q shmq || fail "installed shmq does not run"
+prints shmq "$PREFIX/bin/shmq" --version || fail "installed shmq does not run"
 
 echo "find_package(shmq CONFIG REQUIRED) from a separate project"
 cmake -S "$ROOT/examples/hello-queue" -B "$WORK/example" -DCMAKE_PREFIX_PATH="$PREFIX" \
@@ -28,6 +28,6 @@ flags=$(PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig pkg-config --cflags --libs shmq) |
 g++ "$ROOT/examples/hello-queue/main.cpp" $flags -o "$WORK/hello-pkg-config" ||
   fail "building with pkg-config flags: $flags"
 new_queue pkgconfig; q=$Q
-timeout -k 5 "$LIMIT" "$WORK/hello-pkg-config" "$q" | grep -q "4 messages received" ||
+prints "4 messages received" timeout -k 5 "$LIMIT" "$WORK/hello-pkg-config" "$q" ||
   fail "the pkg-config build did not work"
 echo "PASS"

@@ -39,6 +39,16 @@ fail() {
   exit 1
 }
 
+# Whether a command, run to its end and successful, printed a line matching PATTERN. Not
+# `command | grep -q`: grep may leave at the first match, and the command's next write then dies
+# of SIGPIPE, which pipefail reports as a failure (consumer --help is two writes of 4 KiB).
+prints() {  # pattern command args...
+  local pattern=$1 output
+  shift
+  output=$("$@") || return 1
+  grep -q -- "$pattern" <<< "$output"
+}
+
 # Runs a program bounded by the time limit, in the background; its pid goes to PIDS.
 start() {
   timeout -k 5 "$LIMIT" "$@" &

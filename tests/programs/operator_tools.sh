@@ -3,9 +3,9 @@
 source "$(dirname "$0")/lib.sh"
 SHMQ="$BIN/shmq"
 
-"$SHMQ" --help | grep -q "Exit codes" || fail "shmq --help lacks exit codes"
+prints "Exit codes" "$SHMQ" --help || fail "shmq --help lacks exit codes"
 for command in list stat check remove; do
-  "$SHMQ" --help | grep -q "^  $command" || fail "shmq --help lacks $command"
+  prints "^  $command" "$SHMQ" --help || fail "shmq --help lacks $command"
 done
 expect_tool_usage() {  # args...
   local code=0 out
@@ -44,9 +44,9 @@ PY
   fail "list does not show the queue: $("$SHMQ" list)"
 "$SHMQ" list --json | python3 -c "import json,sys; assert any(q['name']=='$q' for q in json.load(sys.stdin))" ||
   fail "list --json lacks the queue"
-"$SHMQ" stat "$q" | grep -q "pid .* producer alive" || fail "stat lists no live producer"
-"$SHMQ" stat "$q" | grep -q "(1 and 0 attached since creation)" || fail "stat lacks attachments"
-"$SHMQ" check "$q" | grep -q "healthy" || fail "check of a healthy queue"
+prints "pid .* producer alive" "$SHMQ" stat "$q" || fail "stat lists no live producer"
+prints "(1 and 0 attached since creation)" "$SHMQ" stat "$q" || fail "stat lacks attachments"
+prints "healthy" "$SHMQ" check "$q" || fail "check of a healthy queue"
 
 code=0; "$SHMQ" remove "$q" 2>"$WORK/err" || code=$?
 [[ $code == 7 ]] || fail "remove of a queue in use: exit $code, expected 7"
