@@ -79,26 +79,14 @@ class ShmqSender final : public Sender {
       const std::uint64_t end = sent + want;
       for (std::uint32_t i = 0; i < batch.size() && sent < end; ++i) {
         const std::uint64_t slot_first = first + sent;
-        if (per_slot == 1) {
-          fill(batch.buffer(i).first(size), scratch, slot_first);
-          batch.set_length(i, size);
-          ++sent;
-          continue;
-        }
         const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(per_slot, end - sent));
         sent += batch.append_many(i, size, n, [&](std::span<std::byte> at, std::uint32_t k) {
-          fill(at, scratch, slot_first + k);
+          std::memcpy(at.data(), scratch.data(), size);
+          set_sequence(at, slot_first + k);
         });
       }
       producer_.publish(batch);
     }
-  }
-
-  // Message `sequence`: the scratch message with the sequence number written in.
-  static void fill(std::span<std::byte> at, std::span<const std::byte> scratch,
-                   std::uint64_t sequence) {
-    std::memcpy(at.data(), scratch.data(), scratch.size());
-    set_sequence(at, sequence);
   }
 
   Producer producer_;

@@ -158,12 +158,7 @@ std::uint64_t fill_slot(const WriteBatch& batch, std::uint32_t i,
   for (std::size_t next = from; next < end; ++next) {
     const std::string_view line = lines[next];
     const auto size = static_cast<std::uint32_t>(line.size());
-    if (end - from == 1) {
-      std::memcpy(batch.buffer(i).data(), line.data(), size);
-      batch.set_length(i, size);
-    } else {
-      std::memcpy(batch.append(i, size).data(), line.data(), size);  // fits: see slot_end
-    }
+    std::memcpy(batch.append(i, size).data(), line.data(), size);  // fits: see slot_end
     bytes += size;
     if (verbose) std::cerr << "Producer got message: " << line << "\n";
   }
@@ -225,10 +220,9 @@ void send_generated(Producer& producer, const Settings& settings, Progress& prog
                      " is larger than the queue's slot size " + std::to_string(slot_size));
   }
   const message_format::Writer writer(settings.producer_id, settings.size);
-  // Packed when at least two fit a slot: one slot (one stamp, fewer cache lines) for several.
-  const std::uint32_t packed =
-      packing(settings) ? WriteBatch::packable(slot_size, settings.size) : 0;
-  const std::uint32_t per_slot = packed >= 2 ? packed : 1;
+  // As many to a slot as fit: one stamp, and fewer cache lines, for several.
+  const std::uint32_t per_slot =
+      packing(settings) ? std::max(WriteBatch::packable(slot_size, settings.size), 1U) : 1;
   std::uint64_t sequence = 0;
   while (sequence < settings.count) {
     const std::uint64_t wanted = std::min<std::uint64_t>(settings.count - sequence, settings.batch);
@@ -238,11 +232,6 @@ void send_generated(Producer& producer, const Settings& settings, Progress& prog
     }
     const std::uint64_t first = sequence;
     for (std::uint32_t i = 0; i < batch.size(); ++i) {
-      if (per_slot == 1) {
-        writer.write(batch.buffer(i), sequence++);
-        batch.set_length(i, settings.size);
-        continue;
-      }
       const auto n = static_cast<std::uint32_t>(
           std::min<std::uint64_t>(per_slot, wanted - (sequence - first)));
       const std::uint64_t slot_first = sequence;

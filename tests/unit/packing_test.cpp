@@ -17,6 +17,10 @@ using shmq::test::TestQueue;
 
 namespace {
 
+std::string text(std::span<const std::byte> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
 // A new queue of `capacity` slots of `slot_size` bytes, its creating producer and a consumer.
 struct Queue {
   Queue(const std::string& tag, std::uint32_t capacity, std::uint32_t slot_size,
@@ -25,14 +29,28 @@ struct Queue {
         producer(name.name(), OpenMode::create_only, queue_config(capacity, slot_size, multi)),
         consumer(name.name(), OpenMode::open_only) {}
 
+  // Claims `slots` free slots (the ring has them) for the test to fill.
+  WriteBatch claim(std::uint32_t slots) {
+    WriteBatch batch;
+    REQUIRE(producer.claim(batch, slots, Clock::now() + std::chrono::seconds(1)) == Status::ok);
+    REQUIRE(batch.size() == slots);
+    return batch;
+  }
+
+  // Takes up to `slots` slots and returns their messages as text, releasing them.
+  std::vector<std::string> take_texts(std::uint32_t slots) {
+    ReadBatch read;
+    REQUIRE(consumer.take(read, slots, Clock::now()) == Status::ok);
+    std::vector<std::string> texts;
+    for (const auto message : read) texts.emplace_back(text(message));
+    consumer.release(read);
+    return texts;
+  }
+
   TestQueue name;
   Producer producer;
   Consumer consumer;
 };
-
-std::string text(std::span<const std::byte> b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
 
 // Appends `message` to slot i; returns whether it fitted.
 bool append(const WriteBatch& batch, std::uint32_t i, const std::string& message) {
@@ -54,8 +72,7 @@ TEST_CASE("a slot holds as many packed messages as fit with their size prefixes"
   CHECK(WriteBatch::packable(16, 0) == 4);
 
   Queue queue("pack-fit", 4, 64);
-  WriteBatch batch;
-  REQUIRE(queue.producer.claim(batch, 2, Clock::now()) == Status::ok);
+  WriteBatch batch = queue.claim(2);
   for (int i = 0; i < 4; ++i) CHECK(append(batch, 0, std::string(12, char('a' + i))));
   CHECK_FALSE(append(batch, 0, ""));  // no room left even for a prefix
   CHECK(batch.append(0, 0).data() == nullptr);
@@ -64,11 +81,31 @@ TEST_CASE("a slot holds as many packed messages as fit with their size prefixes"
   CHECK(queue.producer.messages() == 5);
 }
 
+TEST_CASE("a message too long to pack takes an empty slot alone, and one too long for a slot none",
+          "[unit][packing]") {
+  Queue queue("pack-alone", 4, 64);
+  WriteBatch batch = queue.claim(3);
+  CHECK(append(batch, 0, std::string(64, 'w')));  // no room for a prefix: unpacked, as put() would
+  CHECK_FALSE(append(batch, 0, ""));              // and the slot is closed to appends
+  CHECK(append(batch, 1, "small"));
+  CHECK_FALSE(append(batch, 1, std::string(61, 'x')));  // not alone: slot 1 holds "small" already
+  CHECK_FALSE(append(batch, 2, std::string(65, 'y')));  // longer than any slot
+  std::uint32_t calls = 0;
+  CHECK(batch.append_many(2, 62, 5, [&](std::span<std::byte> at, std::uint32_t k) {
+    CHECK(k == calls++);
+    std::memset(at.data(), 'z', at.size());
+  }) == 1);
+  queue.producer.publish(batch);
+  CHECK(queue.producer.messages() == 3);
+
+  CHECK(queue.take_texts(3) ==
+        std::vector<std::string>{std::string(64, 'w'), "small", std::string(62, 'z')});
+}
+
 TEST_CASE("append_many packs what fits after earlier appends, and writes each message once",
           "[unit][packing]") {
   Queue queue("pack-many", 4, 64);
-  WriteBatch batch;
-  REQUIRE(queue.producer.claim(batch, 2, Clock::now()) == Status::ok);
+  WriteBatch batch = queue.claim(2);
   REQUIRE(append(batch, 0, "first"));  // 9 bytes with its prefix: 55 left, three of 14 (+4)
   std::vector<std::uint32_t> written;
   const auto fill = [&](std::span<std::byte> at, std::uint32_t k) {
@@ -84,14 +121,10 @@ TEST_CASE("append_many packs what fits after earlier appends, and writes each me
   queue.producer.publish(batch);
   CHECK(queue.producer.messages() == 7);
 
-  ReadBatch read;
-  REQUIRE(queue.consumer.take(read, 2, Clock::now()) == Status::ok);
-  std::vector<std::string> got;
-  for (const auto message : read) got.push_back(text(message));
-  CHECK(got == std::vector<std::string>{"first", std::string(14, 'a'), std::string(14, 'b'),
-                                        std::string(14, 'c'), std::string(14, 'a'),
-                                        std::string(14, 'b'), "after"});
-  queue.consumer.release(read);
+  CHECK(queue.take_texts(2) == std::vector<std::string>{"first", std::string(14, 'a'),
+                                                        std::string(14, 'b'), std::string(14, 'c'),
+                                                        std::string(14, 'a'), std::string(14, 'b'),
+                                                        "after"});
 }
 
 TEST_CASE("packed messages come out one by one, in order, from take and from get",
@@ -102,8 +135,7 @@ TEST_CASE("packed messages come out one by one, in order, from take and from get
     std::uint64_t sent = 0;
     std::uint64_t received = 0;
     for (int round = 0; round < 40; ++round) {
-      WriteBatch batch;
-      REQUIRE(queue.producer.claim(batch, 3, Clock::now() + 1s) == Status::ok);
+      WriteBatch batch = queue.claim(3);
       // Slot 0 packed, slot 1 one plain message, slot 2 packed; sizes vary, empty ones too.
       for (std::uint32_t i = 0; i < batch.size(); ++i) {
         if (i == 1) {
@@ -150,8 +182,7 @@ TEST_CASE("packed messages come out one by one, in order, from take and from get
 TEST_CASE("a take after a get that left part of a packed slot hands out the rest of it",
           "[unit][packing]") {
   Queue queue("pack-rest", 4, 64);
-  WriteBatch batch;
-  REQUIRE(queue.producer.claim(batch, 1, Clock::now()) == Status::ok);
+  WriteBatch batch = queue.claim(1);
   for (const char* m : {"one", "two", "three"}) REQUIRE(append(batch, 0, m));
   queue.producer.publish(batch);
 
@@ -208,8 +239,7 @@ TEST_CASE("a packed slot whose records do not parse to its length exposes none o
 TEST_CASE("a consumer counts a packed slot with a damaged record as corrupt and reads none of it",
           "[unit][packing][hostile]") {
   Queue queue("pack-hostile", 4, 64);
-  WriteBatch batch;
-  REQUIRE(queue.producer.claim(batch, 2, Clock::now()) == Status::ok);
+  WriteBatch batch = queue.claim(2);
   REQUIRE(append(batch, 0, "good"));
   REQUIRE(append(batch, 0, "also good"));
   REQUIRE(append(batch, 1, "damaged"));

@@ -35,7 +35,8 @@ struct PackState {
 //  - one message: write buffer(i), then set_length(i);
 //  - several small messages packed: append(i, size) for each, writing where it points, or
 //    append_many(i, size, n, fill) for n of one size. Pack slot by slot: appending to a later
-//    slot closes the one before.
+//    slot closes the one before. A message too long to share a slot takes an empty one alone,
+//    so appending is all a writer needs.
 // A slot left unfilled publishes as an empty message. The accessors are inline: they run once
 // per message, on the hot path.
 class WriteBatch {
@@ -53,7 +54,8 @@ class WriteBatch {
   }
   // Packs one more message of `size` bytes into slot i (i < size(), i not below a slot packed
   // before) and returns where to write it, or a span with a null data() if it does not fit
-  // there (the slot is unchanged; the message may still fit a slot of its own, set_length's way).
+  // there (the slot is unchanged). A message too long to pack but not for the slot takes an
+  // empty slot alone.
   [[nodiscard]] std::span<std::byte> append(std::uint32_t i, std::uint32_t size) const noexcept {
     std::span<std::byte> where;
     append_many(i, size, 1, [&where](std::span<std::byte> at, std::uint32_t) { where = at; });
@@ -71,7 +73,7 @@ class WriteBatch {
     const std::uint64_t record = std::uint64_t{layout::kRecordPrefix} + size;
     const std::uint64_t fitting = (slot_size_ - used) / record;
     const auto count = static_cast<std::uint32_t>(n < fitting ? n : fitting);
-    if (count == 0) return 0;
+    if (count == 0) return n != 0 && pack.slot != i ? fill_alone(i, size, fill) : 0;
     if (pack.slot != i) {
       assert(pack.slot == UINT32_MAX || i > pack.slot);  // a closed slot stays as it is
       pack.slot = i;
@@ -100,6 +102,17 @@ class WriteBatch {
 
  private:
   friend class Producer;
+  // A message too long to pack into a slot still empty: it takes the slot alone, unprefixed, as
+  // set_length() would have it, if it fits at all. The slot is then closed to appends.
+  template <class Fill>
+  std::uint32_t fill_alone(std::uint32_t i, std::uint32_t size, Fill& fill) const {
+    if (size > slot_size_) return 0;
+    assert(packing_->slot == UINT32_MAX || i > packing_->slot);  // a closed slot stays as it is
+    *packing_ = {i, slot_size_, 0, packing_->packed_slots, packing_->packed_messages};
+    set_length(i, size);
+    fill(buffer(i).first(size), 0U);
+    return 1;
+  }
   // Slot i of the batch: the batch may wrap around the end of the ring once.
   [[nodiscard]] std::byte* slot(std::uint32_t i) const noexcept {
     assert(i < count_);  // past the batch is past the ring, or another process's slots
