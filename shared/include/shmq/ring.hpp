@@ -71,19 +71,16 @@ class Ring {
   void prefetch(std::uint64_t position, bool for_writing) const noexcept {
     const std::byte* first = segment_.slot(index_of(position));
     const std::size_t span = std::min<std::size_t>(segment_.slot_stride(), kPrefetchSpan);
-    for (std::size_t at = 0; at < span; at += layout::kCacheLine) {
+    // __builtin_prefetch takes its read/write flag only as a constant.
+    const auto fetch = [for_writing](const std::byte* at) {
       if (for_writing) {
-        __builtin_prefetch(first + at, 1);
+        __builtin_prefetch(at, 1);
       } else {
-        __builtin_prefetch(first + at, 0);
+        __builtin_prefetch(at, 0);
       }
-    }
-    // A slot need not start on a line: its last bytes may be on one more.
-    if (for_writing) {
-      __builtin_prefetch(first + span - 1, 1);
-    } else {
-      __builtin_prefetch(first + span - 1, 0);
-    }
+    };
+    for (std::size_t at = 0; at < span; at += layout::kCacheLine) fetch(first + at);
+    fetch(first + span - 1);  // a slot need not start on a line: its last bytes may be on one more
   }
   // How many slots ahead to prefetch: about kPrefetchDistance bytes, at least the next slot.
   [[nodiscard]] std::uint32_t prefetch_ahead() const noexcept { return prefetch_ahead_; }
