@@ -86,6 +86,19 @@ void check_invariants(const Segment& segment, const Counts& counts, QueueSnapsho
   }
 }
 
+// Slots a single producer took from the room word ahead of need and has not claimed yet
+// (see Producer): free, though the word no longer counts them.
+std::uint32_t single_producer_reserve(const layout::Header& header, const Counts& counts,
+                                      const QueueSnapshot& snapshot) {
+  const std::uint32_t free_in_word = units_in(counts.room);
+  if (snapshot.geometry.multi_producer || free_in_word > snapshot.geometry.capacity) return 0;
+  // relaxed: the producer's own claims, a monitoring snapshot; it may lag the word.
+  const std::uint64_t claimed = header.producer.claimed.load(std::memory_order_relaxed);
+  const std::uint64_t taken = expand(static_cast<std::uint32_t>(counts.room), claimed);
+  const std::uint64_t limit = snapshot.geometry.capacity - free_in_word;
+  return taken > claimed ? static_cast<std::uint32_t>(std::min(taken - claimed, limit)) : 0;
+}
+
 void read_processes(const layout::Header& header, QueueSnapshot& snapshot) {
   for (const auto& entry : header.processes) {
     // acquire: pid is set last when attaching; the other fields belong to it.
@@ -144,7 +157,7 @@ QueueSnapshot inspect_queue(const std::string& name) {
   snapshot.owner = header.identity.fields.creator_uid;
   const Counts counts = read_counts(header);
   snapshot.depth = units_in(counts.items);
-  snapshot.free_slots = units_in(counts.room);
+  snapshot.free_slots = units_in(counts.room) + single_producer_reserve(header, counts, snapshot);
   // relaxed: monitoring counters; each is a snapshot on its own.
   snapshot.high_water = header.producer.high_water.load(std::memory_order_relaxed);
   snapshot.messages_in = header.producer.messages_in.load(std::memory_order_relaxed);

@@ -19,16 +19,50 @@ struct Producer::Impl {
         multi(segment.geometry().multi_producer),
         attachment(ring, layout::Role::producer, !multi, name),
         options(attach_options),
-        next(ring.claimed()) {}
+        next(ring.claimed()),
+        reserved_end(next) {}
 
   // Claims up to `max` free slots without blocking; returns the positions (count 0 if none).
   PositionRange try_claim(std::uint32_t max) {
-    if (!multi) return Ring::take_alone(ring.room(), next, ring.header().producer.claimed, max);
-    return ring.locked_as_mover(attachment.index(), [&] {
+    if (!multi) return claim_from_reserve(max);
+    const PositionRange range = ring.locked_as_mover(attachment.index(), [&] {
       return ring.take_journalled_locked(ring.room(), ring.header().producer.claimed,
                                          attachment.index(), max,
                                          failpoint::kProducerHoldingMutex);
     });
+    if (range.count != 0) ring.note_depth(ring.geometry().capacity - ring.room().value());
+    return range;
+  }
+
+  // A single producer is room's sole taker, so it takes every free slot at once and claims
+  // from that reserve: a claim then touches no line consumers write, and their releases find
+  // the room word in their own cache (two cache-line transfers fewer per message when the
+  // queue runs one message at a time). Detaching, or recovery if we die, gives back what we
+  // never published (Ring::retire_producer_locked).
+  PositionRange claim_from_reserve(std::uint32_t max) {
+    if (reserved_end - next < max) top_up_reserve();
+    const auto count =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(max, reserved_end - next));
+    if (count == 0) return {};
+    const PositionRange range{next, count};
+    next += count;
+    // relaxed: a hint (see Ring::claimed()), and where `shmq stat` sees our reserve start; we
+    // are its only writer.
+    ring.header().producer.claimed.store(next, std::memory_order_relaxed);
+    return range;
+  }
+
+  void top_up_reserve() {
+    // One CAS for all that is free (never more than a ring: the word may be corrupt).
+    const Taken taken = ring.room().try_take(ring.geometry().capacity);
+    // The depth before the top-up: every slot neither free in the word nor in our reserve.
+    const std::uint32_t capacity = ring.geometry().capacity;
+    ring.note_depth(capacity - std::min(capacity, taken.count + reserve()));
+    reserved_end += taken.count;
+  }
+
+  [[nodiscard]] std::uint32_t reserve() const noexcept {
+    return static_cast<std::uint32_t>(reserved_end - next);
   }
 
   Segment segment;
@@ -37,6 +71,7 @@ struct Producer::Impl {
   Attachment attachment;
   AttachOptions options;
   std::uint64_t next;             // single-producer: the next position we will claim
+  std::uint64_t reserved_end;     // single-producer: room taken from the word up to here
   std::uint64_t put_end = 0;      // one past the last position we published (for join)
   std::uint64_t published = 0;    // messages published by this handle
   WriteBatch outstanding;         // claimed and not yet published
@@ -89,7 +124,6 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
     batch = WriteBatch{};
     return Status::lost;
   }
-  self.ring.note_depth(self.ring.geometry().capacity - self.ring.room().value());
   self.outstanding = batch;
   return Status::ok;
 }
@@ -189,7 +223,7 @@ bool Producer::replaced_abandoned() const noexcept { return impl_->segment.repla
 std::uint64_t Producer::messages() const noexcept { return impl_->published; }
 
 std::uint32_t Producer::depth() const noexcept {
-  return impl_->ring.geometry().capacity - impl_->ring.room().value();
+  return impl_->ring.geometry().capacity - impl_->ring.room().value() - impl_->reserve();
 }
 
 }  // namespace shmq

@@ -39,10 +39,10 @@ void Ring::retire_producer_locked(layout::ProcessEntry& entry) noexcept {
   const std::uint64_t limit = claimed();
   const std::uint64_t visible = published();
   const PositionRange range =
-      geometry_.multi_producer
-          ? held_range(entry, visible, limit, geometry_.capacity)
-          : PositionRange{visible, static_cast<std::uint32_t>(std::min<std::uint64_t>(
-                                       limit - visible, geometry_.capacity))};
+      geometry_.multi_producer ? held_range(entry, visible, limit, geometry_.capacity)
+                               : return_unwritten_reserve_locked(
+                                     {visible, static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                                                   limit - visible, geometry_.capacity))});
   std::uint64_t skipped = 0;
   for (std::uint64_t p = range.first; p < range.first + range.count; ++p) {
     if (stamp_of(p) != layout::stamp(p, layout::kSlotPublished)) {
@@ -54,6 +54,25 @@ void Ring::retire_producer_locked(layout::ProcessEntry& entry) noexcept {
   entry.held_count.store(0, std::memory_order_relaxed);
   count(header_.membership.skipped, skipped);
   advance_published_locked();
+}
+
+PositionRange Ring::return_unwritten_reserve_locked(PositionRange owned) noexcept {
+  // A single producer takes room ahead of need (see Producer): the slots after the last one it
+  // stamped never held a message, and go back to the room word rather than to consumers as
+  // skipped slots. It stamps in position order, so they are exactly the unstamped tail.
+  PositionRange kept = owned;
+  while (kept.count != 0 &&
+         stamp_of(kept.first + kept.count - 1) !=
+             layout::stamp(kept.first + kept.count - 1, layout::kSlotPublished)) {
+    --kept.count;
+  }
+  if (kept.count != owned.count) {
+    const std::uint64_t end = kept.first + kept.count;
+    room_.rewind_takers(static_cast<std::uint32_t>(end));
+    // relaxed: a hint (see claimed()).
+    header_.producer.claimed.store(end, std::memory_order_relaxed);
+  }
+  return kept;
 }
 
 void Ring::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {

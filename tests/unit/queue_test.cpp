@@ -9,6 +9,7 @@
 
 #include "shmq/consumer.hpp"
 #include "shmq/producer.hpp"
+#include "shmq/ring.hpp"
 #include "test_queue.hpp"
 
 using namespace shmq;
@@ -190,6 +191,20 @@ TEST_CASE("a claim takes only the free slots there are", "[unit][queue]") {
   CHECK(write.size() == 3);
   producer.publish(write);
   CHECK(producer.claim(write, 1, Clock::now()) == Status::timeout);
+}
+
+TEST_CASE("a single producer's free slots taken ahead of need go back at close", "[unit][queue]") {
+  TestQueue queue("reserve");
+  {
+    Producer producer(queue.name(), OpenMode::create_only, queue_config(8));
+    REQUIRE(producer.put(bytes("a")) == Status::ok);
+    CHECK(producer.depth() == 1);
+  }
+  const Segment segment = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
+  Ring ring(segment);
+  CHECK(ring.claimed() == 1);
+  CHECK(ring.published() == 1);
+  CHECK(ring.room().value() == 7);
 }
 
 TEST_CASE("a taken slot goes back to producers only when released", "[unit][queue]") {

@@ -106,7 +106,7 @@ class Ring {
   [[nodiscard]] std::uint64_t taken() const noexcept;
   [[nodiscard]] std::uint64_t released() const noexcept;
 
-  // The sole mover of a side (single producer or single consumer): takes up to `max` units of
+  // The sole mover of a side (a single consumer): takes up to `max` units of
   // `semaphore` without blocking and returns their positions, from `next`, which it advances
   // along with the side's 64-bit `hint`.
   static PositionRange take_alone(CursorSemaphore& semaphore, std::uint64_t& next,
@@ -184,6 +184,9 @@ class Ring {
 
   void repair_after_holder_died() noexcept;
   void retire_producer_locked(layout::ProcessEntry& entry) noexcept;
+  // Of the positions a single producer `owned`, gives the unwritten tail back to room and
+  // returns the rest.
+  PositionRange return_unwritten_reserve_locked(PositionRange owned) noexcept;
   void retire_consumer_locked(layout::ProcessEntry& entry) noexcept;
 
   const Segment& segment_;
