@@ -9,6 +9,8 @@
 #include <climits>
 #include <ctime>
 
+#include "cpu_relax.hpp"
+
 namespace shmq {
 namespace {
 
@@ -25,14 +27,6 @@ constexpr auto kPollBeforeSleep = std::chrono::microseconds(200);
 constexpr int kSpinBetweenYields = 64;
 
 constexpr std::uint64_t kGiveOne = std::uint64_t{1} << 32;
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 constexpr std::uint32_t low_half(std::uint64_t word) { return static_cast<std::uint32_t>(word); }
 constexpr std::uint32_t high_half(std::uint64_t word) {
@@ -91,7 +85,7 @@ bool CursorSemaphore::wait_available(Clock::time_point until, WaitStrategy strat
   for (;;) {
     for (int i = 0; i < kSpinBetweenYields; ++i) {
       if (ready()) return true;
-      cpu_relax();
+      detail::cpu_relax();
     }
     if (Clock::now() >= poll_until) break;
     sched_yield();  // let a peer on the same core run

@@ -1,9 +1,12 @@
 #include "shmq/robust_mutex.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
 
+#include "cpu_relax.hpp"
 #include "shmq/errors.hpp"
 
 namespace shmq {
@@ -13,6 +16,16 @@ namespace {
   throw Error(ErrorCode::system, std::string("queue mutex: ") + what + ": " + std::strerror(err),
               err);
 }
+
+// How long lock() retries before it sleeps in the kernel. With more processes than cores, the
+// holder of a contended mutex is often descheduled inside its short section; sleeping at once
+// costs both sides a futex system call on shared memory, each time. Retrying with a growing
+// pause between tries (64 to 2048 pauses) keeps the contenders off the mutex's line while the
+// holder finishes. Measured on the 2-core VM, put/get of 64 B by 2x2 and 4x4 processes: 0.7-0.9
+// M msg/s sleeping at once, 1.4-2.0 M retrying for 20 us, no better for 50 or 200 us.
+constexpr auto kTryBeforeSleep = std::chrono::microseconds(20);
+constexpr int kFirstBackoff = 64;
+constexpr int kMaxBackoff = 2048;
 
 }  // namespace
 
@@ -29,7 +42,17 @@ void RobustMutex::initialise(layout::MutexData& data) {
 }
 
 bool RobustMutex::lock() {
-  const int err = pthread_mutex_lock(&data_.mutex);
+  int err = pthread_mutex_trylock(&data_.mutex);
+  if (err == EBUSY) {
+    const auto give_up = std::chrono::steady_clock::now() + kTryBeforeSleep;
+    for (int pauses = kFirstBackoff; err == EBUSY; pauses = std::min(pauses * 2, kMaxBackoff)) {
+      for (int i = 0; i < pauses; ++i) detail::cpu_relax();
+      err = pthread_mutex_trylock(&data_.mutex);
+      if (err == EBUSY && std::chrono::steady_clock::now() >= give_up) {
+        err = pthread_mutex_lock(&data_.mutex);
+      }
+    }
+  }
   if (err == 0) return false;
   if (err == EOWNERDEAD) return true;
   if (err == ENOTRECOVERABLE) {

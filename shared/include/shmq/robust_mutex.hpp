@@ -16,7 +16,8 @@ class RobustMutex {
   // Creator only, before the segment is marked ready. Throws shmq::Error on failure.
   static void initialise(layout::MutexData& data);
 
-  // Blocks until held. Returns true if the previous holder died while holding it (the caller
+  // Blocks until held: retries for a few microseconds first (see robust_mutex.cpp), then sleeps
+  // in the kernel. Returns true if the previous holder died while holding it (the caller
   // must then repair what it protects before relying on it). Throws shmq::Error if the mutex is
   // unusable.
   [[nodiscard]] bool lock();
