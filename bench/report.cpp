@@ -87,10 +87,8 @@ std::optional<double> Report::median(const Key& key) const {
   return values[values.size() / 2];
 }
 
-void Report::print_config(std::ostream& out, std::pair<int, int> config) const {
+void Report::print_medians(std::ostream& out, std::pair<int, int> config, Unit unit) const {
   const auto [p, c] = config;
-  out << "\nThroughput, " << p << " producer(s) x " << c
-      << " consumer(s): M msg/s (median), and shmq's ratio to boost-mq | pipe\n";
   out << std::left << std::setw(20) << "transport";
   for (auto size : sizes_) out << std::right << std::setw(10) << size_label(size) + " B";
   out << "\n";
@@ -98,10 +96,19 @@ void Report::print_config(std::ostream& out, std::pair<int, int> config) const {
     out << std::left << std::setw(20) << name;
     for (auto size : sizes_) {
       const auto m = median({p, c, size, name});
-      out << std::right << std::setw(10) << cell(m ? std::optional(*m / 1e6) : std::nullopt, 2);
+      const double per = unit == Unit::megabytes ? static_cast<double>(size) : 1.0;
+      out << std::right << std::setw(10)
+          << cell(m ? std::optional(*m * per / 1e6) : std::nullopt, 2);
     }
     out << "\n";
   }
+}
+
+void Report::print_config(std::ostream& out, std::pair<int, int> config) const {
+  const auto [p, c] = config;
+  out << "\nThroughput, " << p << " producer(s) x " << c
+      << " consumer(s): M msg/s (median), and shmq's ratio to boost-mq | pipe\n";
+  print_medians(out, config, Unit::messages);
   for (const auto& name : transports_) {
     if (name.rfind("shmq", 0) != 0) continue;
     for (const char* base : {"boost-mq", "pipe"}) {
@@ -115,6 +122,8 @@ void Report::print_config(std::ostream& out, std::pair<int, int> config) const {
       out << "\n";
     }
   }
+  out << "The same in MB/s (median):\n";
+  print_medians(out, config, Unit::megabytes);
 }
 
 void Report::print(std::ostream& out) const {

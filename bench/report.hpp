@@ -39,6 +39,9 @@ class Report {
  private:
   using Key = std::tuple<int, int, std::size_t, std::string>;  // producers, consumers, size, name
   [[nodiscard]] std::optional<double> median(const Key& key) const;  // msg/s
+  enum class Unit { messages, megabytes };
+  // A row per transport, a column per size: the medians in M msg/s or MB/s.
+  void print_medians(std::ostream& out, std::pair<int, int> config, Unit unit) const;
   void print_config(std::ostream& out, std::pair<int, int> config) const;
 
   std::string machine_;
