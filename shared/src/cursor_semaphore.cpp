@@ -113,12 +113,13 @@ void CursorSemaphore::sleep(Clock::time_point until) noexcept {
   data_.sleepers.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void CursorSemaphore::give(std::uint32_t n) noexcept {
+std::uint32_t CursorSemaphore::give(std::uint32_t n) noexcept {
   // seq_cst: releases what we wrote to the slots, and orders the add before the sleepers load
   // (the other half of the Dekker pair in sleep()). The carry out of bit 63 is discarded, so the
   // high half wraps modulo 2^32 like the cursor it is.
-  data_.word.fetch_add(n * kGiveOne, std::memory_order_seq_cst);
+  const std::uint64_t before = data_.word.fetch_add(n * kGiveOne, std::memory_order_seq_cst);
   if (data_.sleepers.load(std::memory_order_seq_cst) != 0) wake_all();
+  return units_in(before + n * kGiveOne);
 }
 
 void CursorSemaphore::wake_all() noexcept {

@@ -25,13 +25,11 @@ struct Producer::Impl {
   // Claims up to `max` free slots without blocking; returns the positions (count 0 if none).
   PositionRange try_claim(std::uint32_t max) {
     if (!multi) return claim_from_reserve(max);
-    const PositionRange range = ring.locked_as_mover(attachment.index(), [&] {
+    return ring.locked_as_mover(attachment.index(), [&] {
       return ring.take_journalled_locked(ring.room(), ring.header().producer.claimed,
                                          attachment.index(), max,
                                          failpoint::kProducerHoldingMutex);
     });
-    if (range.count != 0) ring.note_depth(ring.geometry().capacity - ring.room().value());
-    return range;
   }
 
   // A single producer is room's sole taker, so it takes every free slot at once and claims
@@ -55,9 +53,6 @@ struct Producer::Impl {
   void top_up_reserve() {
     // One CAS for all that is free (never more than a ring: the word may be corrupt).
     const Taken taken = ring.room().try_take(ring.geometry().capacity);
-    // The depth before the top-up: every slot neither free in the word nor in our reserve.
-    const std::uint32_t capacity = ring.geometry().capacity;
-    ring.note_depth(capacity - std::min(capacity, taken.count + reserve()));
     reserved_end += taken.count;
   }
 
@@ -145,7 +140,8 @@ void Producer::publish(WriteBatch& batch) {
   failpoint::reach(failpoint::kProducerAfterStamps);
   auto& side = self.ring.header().producer;
   if (!self.multi) {
-    self.ring.items().give(batch.count_);  // the publication: one fetch_add for the batch
+    // The publication: one fetch_add for the batch, which also tells how many wait now.
+    self.ring.note_depth(self.ring.items().give(batch.count_));
     // relaxed: a hint (see Ring::published()).
     side.published.store(batch.first_ + batch.count_, std::memory_order_relaxed);
   } else {

@@ -66,7 +66,7 @@ std::uint32_t Ring::advance_published_locked() noexcept {
   }
   const auto count = static_cast<std::uint32_t>(position - start);
   if (count != 0) {
-    items_.give(count);  // the publication: consumers may take these positions now
+    note_depth(items_.give(count));  // the publication: consumers may take these positions now
     // relaxed: a hint (see published()).
     header_.producer.published.store(position, std::memory_order_relaxed);
   }
@@ -103,6 +103,7 @@ std::uint32_t Ring::attached(layout::Role role) const noexcept {
 }
 
 void Ring::note_depth(std::uint32_t depth) noexcept {
+  depth = std::min(depth, geometry_.capacity);  // a corrupt word may count more
   // relaxed: a monitoring maximum; a lost race only delays the update to the next call.
   std::uint64_t seen = header_.producer.high_water.load(std::memory_order_relaxed);
   while (depth > seen && !header_.producer.high_water.compare_exchange_weak(

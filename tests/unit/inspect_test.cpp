@@ -60,6 +60,20 @@ TEST_CASE("a snapshot counts waiting messages and attached processes", "[unit][i
   CHECK(snapshot.state() == QueueState::healthy);
 }
 
+TEST_CASE("the high-water mark is the deepest the ring has been", "[unit][inspect]") {
+  TestQueue queue("inspect-high-water");
+  Producer producer(queue.name(), OpenMode::create_only, ring_of(8));
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  for (int i = 0; i < 8; ++i) REQUIRE(put_text(producer, message(i)) == Status::ok);
+  CHECK(inspect_queue(queue.name()).high_water == 8);
+  std::vector<std::byte> out;
+  for (int i = 0; i < 3; ++i) REQUIRE(consumer.get(out) == Status::ok);
+  REQUIRE(put_text(producer, message(8)) == Status::ok);
+  const QueueSnapshot snapshot = inspect_queue(queue.name());
+  CHECK(snapshot.depth == 6);
+  CHECK(snapshot.high_water == 8);
+}
+
 TEST_CASE("a waiting packed slot checks healthy whole and corrupt with a broken record chain",
           "[unit][inspect]") {
   TestQueue queue("inspect-packed");

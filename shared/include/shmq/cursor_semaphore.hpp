@@ -48,8 +48,9 @@ class CursorSemaphore {
   // empty, so that an idle waiter costs no CPU.
   bool wait_available(Clock::time_point until, WaitStrategy strategy, bool poll = true);
 
-  // Never blocks. Makes n more units available and wakes sleepers, if any are recorded.
-  void give(std::uint32_t n) noexcept;
+  // Never blocks. Makes n more units available and wakes sleepers, if any are recorded. Returns
+  // the units available just after the give (what the givers' add left in the word).
+  std::uint32_t give(std::uint32_t n) noexcept;
   // Wakes every sleeper without giving, so they re-check their conditions (end of stream).
   void wake_all() noexcept;
   // Recovery only (under the queue mutex): moves the takers' cursor back to `cursor`, making the

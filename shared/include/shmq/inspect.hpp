@@ -32,7 +32,7 @@ struct QueueSnapshot {
   std::uint32_t owner = 0;  // uid that created the segment
   std::uint32_t depth = 0;  // filled slots waiting (each one message, or several packed)
   std::uint32_t free_slots = 0;
-  std::uint64_t high_water = 0;  // largest depth a producer has seen
+  std::uint64_t high_water = 0;  // largest depth ever, as producers saw it when publishing
   std::uint64_t messages_in = 0;
   std::uint64_t messages_out = 0;
   std::uint64_t producer_waits = 0;  // times a producer slept because the ring was full

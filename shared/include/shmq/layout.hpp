@@ -118,7 +118,7 @@ struct alignas(kCacheLine) ProducerSide {
   std::atomic<std::uint64_t> claimed;     // hint: next position a producer will write
   std::atomic<std::uint64_t> published;   // hint: positions below are visible to consumers
   std::atomic<std::uint64_t> messages_in;
-  std::atomic<std::uint64_t> high_water;  // largest depth a producer has seen
+  std::atomic<std::uint64_t> high_water;  // most slots ever waiting just after a publication
 };
 
 struct alignas(kCacheLine) ConsumerSide {

@@ -163,7 +163,8 @@ class Ring {
 
   // Processes attached in `role` (dead ones count until reaped). No lock needed.
   [[nodiscard]] std::uint32_t attached(layout::Role role) const noexcept;
-  // Records `depth` as the high-water mark if it is the largest seen.
+  // Records `depth`, the messages waiting just after a publication (the peaks are there), as the
+  // high-water mark if it is the largest seen.
   void note_depth(std::uint32_t depth) noexcept;
 
  private:
