@@ -38,11 +38,9 @@ void Ring::retire_producer_locked(layout::ProcessEntry& entry) noexcept {
   // half-written.
   const std::uint64_t limit = claimed();
   const std::uint64_t visible = published();
-  const PositionRange range =
-      geometry_.multi_producer ? held_range(entry, visible, limit, geometry_.capacity)
-                               : return_unwritten_reserve_locked(
-                                     {visible, static_cast<std::uint32_t>(std::min<std::uint64_t>(
-                                                   limit - visible, geometry_.capacity))});
+  const PositionRange range = geometry_.multi_producer
+                                  ? held_range(entry, visible, limit, geometry_.capacity)
+                                  : return_unwritten_reserve_locked(visible, limit);
   std::uint64_t skipped = 0;
   for (std::uint64_t p = range.first; p < range.first + range.count; ++p) {
     if (stamp_of(p) != layout::stamp(p, layout::kSlotPublished)) {
@@ -56,23 +54,28 @@ void Ring::retire_producer_locked(layout::ProcessEntry& entry) noexcept {
   advance_published_locked();
 }
 
-PositionRange Ring::return_unwritten_reserve_locked(PositionRange owned) noexcept {
-  // A single producer takes room ahead of need (see Producer): the slots after the last one it
-  // stamped never held a message, and go back to the room word rather than to consumers as
-  // skipped slots. It stamps in position order, so they are exactly the unstamped tail.
-  PositionRange kept = owned;
-  while (kept.count != 0 &&
-         stamp_of(kept.first + kept.count - 1) !=
-             layout::stamp(kept.first + kept.count - 1, layout::kSlotPublished)) {
-    --kept.count;
+PositionRange Ring::return_unwritten_reserve_locked(std::uint64_t visible,
+                                                    std::uint64_t limit) noexcept {
+  // Cursors a peer corrupted: move nothing (and scan nothing) on their word.
+  if (limit < visible || limit - visible > geometry_.capacity) return {visible, 0};
+  // A single producer takes room ahead of need (see Producer), and stores how far it has claimed
+  // in the hint before it stamps any of it: nothing at or past the hint was written, so that
+  // part goes back to the room word unread. Below it, it stamps in position order: after the
+  // last stamped slot, what it claimed and never published goes back too, rather than to
+  // consumers as skipped slots.
+  // relaxed: the mutex orders this with the producer's own detach; a dead producer's stores
+  // are long visible.
+  const std::uint64_t claimed_hint = header_.producer.claimed.load(std::memory_order_relaxed);
+  std::uint64_t end = std::clamp(claimed_hint, visible, limit);
+  while (end > visible && stamp_of(end - 1) != layout::stamp(end - 1, layout::kSlotPublished)) {
+    --end;
   }
-  if (kept.count != owned.count) {
-    const std::uint64_t end = kept.first + kept.count;
+  if (end != limit) {
     room_.rewind_takers(static_cast<std::uint32_t>(end));
     // relaxed: a hint (see claimed()).
     header_.producer.claimed.store(end, std::memory_order_relaxed);
   }
-  return kept;
+  return {visible, static_cast<std::uint32_t>(end - visible)};
 }
 
 void Ring::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {

@@ -185,9 +185,10 @@ class Ring {
 
   void repair_after_holder_died() noexcept;
   void retire_producer_locked(layout::ProcessEntry& entry) noexcept;
-  // Of the positions a single producer `owned`, gives the unwritten tail back to room and
-  // returns the rest.
-  PositionRange return_unwritten_reserve_locked(PositionRange owned) noexcept;
+  // Of the positions [visible, limit) a single producer owns, gives the unwritten tail back to
+  // the room word and returns the rest.
+  PositionRange return_unwritten_reserve_locked(std::uint64_t visible,
+                                                std::uint64_t limit) noexcept;
   void retire_consumer_locked(layout::ProcessEntry& entry) noexcept;
 
   const Segment& segment_;
