@@ -8,7 +8,7 @@
 using namespace shmq::layout;
 
 TEST_CASE("the layout version matches the mirrored layout", "[unit][layout]") {
-  CHECK(kLayoutVersion == 5);
+  CHECK(kLayoutVersion == 6);
   CHECK(kMagic == 0x3151'4D48'5300'5153ULL);
 }
 
@@ -42,6 +42,7 @@ TEST_CASE("cursor and counter fields keep their offsets", "[unit][layout]") {
   CHECK(offsetof(SemaphoreData, sleepers) == 8);
   CHECK(offsetof(SemaphoreData, sleeps) == 16);
   CHECK(offsetof(MutexData, mover) == sizeof(pthread_mutex_t));
+  CHECK(offsetof(MutexData, gate) == sizeof(pthread_mutex_t) + 4);
   CHECK(offsetof(ProducerSide, claimed) == 0);
   CHECK(offsetof(ProducerSide, published) == 8);
   CHECK(offsetof(ProducerSide, messages_in) == 16);

@@ -43,7 +43,7 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
-inline constexpr std::uint32_t kLayoutVersion = 5;
+inline constexpr std::uint32_t kLayoutVersion = 6;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kMaxProcesses = 64;
 
@@ -112,6 +112,10 @@ struct alignas(kCacheLine) MutexData {
   // Process entry of a holder that is moving cursors (kNoEntry otherwise). If the holder dies,
   // the next locker retires that entry at once, before anyone can claim past its journal.
   std::atomic<std::uint32_t> mover;
+  // Shut (1) by the process about to lock the mutex, or holding it; opened when it unlocks.
+  // Contenders try it, with a pause between tries, before they queue on the mutex itself. Only
+  // a courtesy: a holder that dies leaves it shut, and lockers then queue after a few us.
+  std::atomic<std::uint32_t> gate;
 };
 
 struct alignas(kCacheLine) ProducerSide {
