@@ -6,7 +6,8 @@
 //                  creator uid, segment size, ready
 //       64     64  room:  claimed | released + capacity       producers take, consumers give
 //      128     64  items: taken   | published                 consumers take, producers give
-//      192     64  mutex  (robust, process-shared)            whichever side is multi
+//      192     64  mutex  (robust, process-shared), mover,    whichever side is multi
+//                  gate (contenders' back-off)
 //      256     64  ProducerSide: 64-bit claimed, published    producers
 //                  hints, messages_in, high_water
 //      320     64  ConsumerSide: 64-bit taken, released       consumers
@@ -25,6 +26,9 @@
 // The truth about each cursor is its 32-bit half in a semaphore word; the 64-bit copies in the
 // side lines are hints that lag by at most a batch and supply the upper bits (see expand()).
 // A slot's stamp is (position << 3) | state, so one 64-bit store publishes both.
+// A single producer takes room ahead of need: room's cursor is then the end of its reserve, and
+// the producer's `claimed` hint how far it has claimed; everything in between is free, and goes
+// back to the word when it detaches or is reaped.
 //
 // Nothing here is a pointer; a peer can write anything, so every field read from the segment is
 // read once into a local and checked before it is used.
