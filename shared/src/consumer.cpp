@@ -167,6 +167,9 @@ Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point unt
   }
   self.release_held();
   batch.reset();
+  // Our entry retired while we live (see Attachment::revoked()): what we held is being
+  // delivered again to others, and our cursor is no longer the queue's.
+  if (self.attachment.revoked()) return Status::lost;
   max = std::min(max, self.ring.geometry().capacity);
   if (max == 0) return Status::ok;
   PositionRange range;

@@ -67,9 +67,9 @@ bool is_alive(const ProcessIdentity& process) {
 }
 
 Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::string& name)
-    : ring_(ring) {
+    : ring_(ring), self_(current_process()) {
   const char* role_name = role == layout::Role::producer ? "producer" : "consumer";
-  const ProcessIdentity self = current_process();
+  const ProcessIdentity& self = self_;
   auto& ever = role == layout::Role::producer ? ring_.header().membership.producers_ever
                                               : ring_.header().membership.consumers_ever;
   ring_.locked([&] {
@@ -106,9 +106,20 @@ Attachment::~Attachment() { detach(); }
 
 layout::ProcessEntry& Attachment::entry() const noexcept { return ring_.entry(index_); }
 
+bool Attachment::in_attaching_process() const noexcept {
+  return static_cast<std::uint32_t>(getpid()) == self_.pid;
+}
+
+bool Attachment::revoked() const noexcept {
+  // relaxed: our own entry; only a reaper that wrongly judged us dead writes it besides us.
+  return entry().pid.load(std::memory_order_relaxed) != self_.pid ||
+         entry().start_time.load(std::memory_order_relaxed) != self_.start_time;
+}
+
 void Attachment::detach() noexcept {
   if (!attached_) return;
   attached_ = false;
+  if (!in_attaching_process()) return;
   try {
     ring_.locked([&] { ring_.retire_locked(index_); });
   } catch (...) {

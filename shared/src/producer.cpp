@@ -50,7 +50,15 @@ struct Producer::Impl {
     return range;
   }
 
+  // The segment was truncated under us, or another process retired our entry as dead while we
+  // live (see Attachment::revoked()): either way the handle can do nothing more.
+  [[nodiscard]] bool lost() {
+    revoked = revoked || attachment.revoked();
+    return revoked || ring.lost();
+  }
+
   void top_up_reserve() {
+    if (lost()) return;  // the word is not ours to take from any more
     // One CAS for all that is free (never more than a ring: the word may be corrupt).
     const Taken taken = ring.room().try_take(ring.geometry().capacity);
     reserved_end += taken.count;
@@ -72,6 +80,7 @@ struct Producer::Impl {
   WriteBatch outstanding;         // claimed and not yet published
   detail::PackState packing;      // how far its slots are packed
   WriteBatch single;              // put()'s one-slot batch
+  bool revoked = false;           // our entry was retired while we live
   bool closed = false;
 };
 
@@ -87,6 +96,7 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   Impl& self = *impl_;
   if (self.outstanding.count_ != 0) publish(self.outstanding);
   batch = WriteBatch{};
+  if (self.lost()) return Status::lost;
   max = std::min(max, self.ring.geometry().capacity);
   if (max == 0) return Status::ok;
   PositionRange range;
@@ -134,6 +144,13 @@ void Producer::publish(WriteBatch& batch) {
     return;
   }
   failpoint::reach(failpoint::kProducerBeforePublish);
+  if (self.attachment.revoked()) {
+    // Our slots may be someone else's now: publish nothing, and stop (claim and put say lost).
+    self.revoked = true;
+    self.outstanding = WriteBatch{};
+    batch = WriteBatch{};
+    return;
+  }
   for (std::uint32_t i = 0; i < batch.count_; ++i) {
     self.ring.set_stamp(batch.first_ + i, layout::kSlotPublished);
   }
@@ -170,7 +187,7 @@ Status Producer::put_until(std::span<const std::byte> message, Clock::time_point
   if (!message.empty()) std::memcpy(self.single.buffer(0).data(), message.data(), message.size());
   self.single.set_length(0, static_cast<std::uint32_t>(message.size()));
   publish(self.single);
-  return self.ring.lost() ? Status::lost : Status::ok;
+  return self.lost() ? Status::lost : Status::ok;
 }
 
 Status Producer::put(std::span<const std::byte> message) {
@@ -207,7 +224,10 @@ Status Producer::join(Clock::time_point until) {
 void Producer::close() noexcept {
   if (!impl_ || impl_->closed) return;
   Impl& self = *impl_;
-  if (self.outstanding.count_ != 0) publish(self.outstanding);
+  // A child forked after we attached holds a copy of this handle: the batch is the parent's.
+  if (self.outstanding.count_ != 0 && self.attachment.in_attaching_process()) {
+    publish(self.outstanding);
+  }
   self.closed = true;
   self.attachment.detach();  // wakes consumers, who re-check for end of stream
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "child_process.hpp"
 #include "shmq/consumer.hpp"
 #include "shmq/producer.hpp"
 #include "shmq/ring.hpp"
@@ -15,6 +16,7 @@
 
 using namespace shmq;
 using namespace std::chrono_literals;
+using shmq::test::ChildProcess;
 using shmq::test::queue_config;
 using shmq::test::TestQueue;
 
@@ -219,6 +221,45 @@ TEST_CASE("giving back a single producer's reserve reads none of its slots", "[u
   REQUIRE(::stat(queue.path().c_str(), &file) == 0);
   // tmpfs allocates a page wherever a slot is read: the header and one slot, not the ring.
   CHECK(file.st_blocks * 512 < 1024 * 1024);
+}
+
+TEST_CASE("a child forked after attaching closes its copies without touching the parent's",
+          "[unit][queue]") {
+  TestQueue queue("forked");
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(8));
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  WriteBatch batch;
+  REQUIRE(producer.claim(batch, 2, Clock::now()) == Status::ok);
+  ChildProcess child([&] {
+    producer.close();  // what destroying the inherited handle would do
+    consumer.close();
+    return 0;
+  });
+  REQUIRE(child.wait() == 0);
+  const Segment segment = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
+  Ring ring(segment);
+  CHECK(ring.attached(layout::Role::producer) == 1);
+  CHECK(ring.attached(layout::Role::consumer) == 1);
+  CHECK(ring.items().value() == 0);  // the child did not publish the parent's batch
+  producer.publish(batch);
+  std::vector<std::byte> out;
+  CHECK(consumer.get_for(out, 1s) == Status::ok);
+}
+
+TEST_CASE("a producer whose entry another process retired stops with lost", "[unit][queue]") {
+  TestQueue queue("revoked");
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(8));
+  REQUIRE(producer.put(bytes("a")) == Status::ok);
+  const Segment segment = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
+  Ring ring(segment);
+  // What a reaper that cannot see us (another PID namespace) would do.
+  for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
+    if (ring.entry(i).pid.load() == static_cast<std::uint32_t>(getpid())) {
+      ring.locked([&] { ring.retire_locked(i); });
+    }
+  }
+  CHECK(producer.put(bytes("b")) == Status::lost);
+  CHECK(ring.items().value() == 1);  // only "a"
 }
 
 TEST_CASE("a taken slot goes back to producers only when released", "[unit][queue]") {

@@ -51,7 +51,8 @@ enum class Status : std::uint8_t {
   too_big,    // the message is larger than the queue's slot size; nothing was written
   cancelled,  // the stop flag given at attach time was raised while waiting
   corrupt,    // the segment holds something impossible; the queue should not be used further
-  lost,       // another process truncated the segment under us; this handle can do nothing more
+  lost,  // another process truncated the segment under us, or retired our entry as dead while we
+         // live (it cannot see us: another PID namespace); this handle can do nothing more
 };
 
 [[nodiscard]] std::string_view to_string(Status status) noexcept;

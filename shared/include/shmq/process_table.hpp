@@ -43,11 +43,18 @@ class Attachment {
   [[nodiscard]] std::uint64_t producers_ever_before() const noexcept { return producers_ever_; }
   // Dead processes whose entries we reaped while attaching.
   [[nodiscard]] std::uint32_t reaped() const noexcept { return reaped_; }
-  // Leaves the role (idempotent): whatever the entry still holds is given back first.
+  // Leaves the role (idempotent): whatever the entry still holds is given back first. In a
+  // child forked after attaching, does nothing: the entry is the parent's.
   void detach() noexcept;
+  // Whether this is the process that attached (not a child forked after it).
+  [[nodiscard]] bool in_attaching_process() const noexcept;
+  // Whether our entry is no longer ours: another process retired it as dead while we live (it
+  // cannot see us: another PID or time namespace). Reads only our own entry.
+  [[nodiscard]] bool revoked() const noexcept;
 
  private:
   Ring& ring_;
+  ProcessIdentity self_;
   std::uint32_t index_ = 0;
   std::uint32_t producers_ = 0;
   std::uint64_t producers_ever_ = 0;
