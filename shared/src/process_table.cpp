@@ -84,6 +84,7 @@ Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::st
       // relaxed: under the mutex, which orders entries between attachers and reapers.
       if (entry.pid.load(std::memory_order_relaxed) != 0) continue;
       index_ = i;
+      entry_ = &entry;
       producers_ = ring_.attached(layout::Role::producer);
       producers_ever_ = ring_.header().membership.producers_ever.load(std::memory_order_relaxed);
       entry.role.store(static_cast<std::uint32_t>(role), std::memory_order_relaxed);
@@ -104,16 +105,8 @@ Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::st
 
 Attachment::~Attachment() { detach(); }
 
-layout::ProcessEntry& Attachment::entry() const noexcept { return ring_.entry(index_); }
-
 bool Attachment::in_attaching_process() const noexcept {
   return static_cast<std::uint32_t>(getpid()) == self_.pid;
-}
-
-bool Attachment::revoked() const noexcept {
-  // relaxed: our own entry; only a reaper that wrongly judged us dead writes it besides us.
-  return entry().pid.load(std::memory_order_relaxed) != self_.pid ||
-         entry().start_time.load(std::memory_order_relaxed) != self_.start_time;
 }
 
 void Attachment::detach() noexcept {

@@ -37,7 +37,7 @@ class Attachment {
   Attachment& operator=(const Attachment&) = delete;
 
   [[nodiscard]] std::uint32_t index() const noexcept { return index_; }
-  [[nodiscard]] layout::ProcessEntry& entry() const noexcept;
+  [[nodiscard]] layout::ProcessEntry& entry() const noexcept { return *entry_; }
   // Producers attached, and producers ever attached, the moment we joined (before us).
   [[nodiscard]] std::uint32_t producers_attached_before() const noexcept { return producers_; }
   [[nodiscard]] std::uint64_t producers_ever_before() const noexcept { return producers_ever_; }
@@ -49,13 +49,19 @@ class Attachment {
   // Whether this is the process that attached (not a child forked after it).
   [[nodiscard]] bool in_attaching_process() const noexcept;
   // Whether our entry is no longer ours: another process retired it as dead while we live (it
-  // cannot see us: another PID or time namespace). Reads only our own entry.
-  [[nodiscard]] bool revoked() const noexcept;
+  // cannot see us: another PID or time namespace). Reads only our own entry; inline, since
+  // claims and publications ask.
+  [[nodiscard]] bool revoked() const noexcept {
+    // relaxed: our own entry; only a reaper that wrongly judged us dead writes it besides us.
+    return entry_->pid.load(std::memory_order_relaxed) != self_.pid ||
+           entry_->start_time.load(std::memory_order_relaxed) != self_.start_time;
+  }
 
  private:
   Ring& ring_;
   ProcessIdentity self_;
   std::uint32_t index_ = 0;
+  layout::ProcessEntry* entry_ = nullptr;
   std::uint32_t producers_ = 0;
   std::uint64_t producers_ever_ = 0;
   std::uint32_t reaped_ = 0;
