@@ -124,6 +124,7 @@ TEST_CASE("a producer killed at any failure point costs nothing but its unpublis
   for (bool multi : {false, true}) {
     kill_a_producer_at(failpoint::kProducerAfterClaim, multi);
     kill_a_producer_at(failpoint::kProducerBeforePublish, multi);
+    kill_a_producer_at(failpoint::kProducerAfterStamps, multi);
   }
   kill_a_producer_at(failpoint::kProducerHoldingMutex, true);
 }
