@@ -55,6 +55,12 @@ struct Consumer::Impl {
   // Hands the held slots back to producers.
   void release_held() {
     if (held.count == 0) return;
+    if (attachment.revoked()) {
+      // Our entry was retired while we live: what we held is being delivered again, and its
+      // slots are not ours to give back.
+      held = Held{};
+      return;
+    }
     failpoint::reach(failpoint::kConsumerBeforeRelease);
     auto& side = ring.header().consumer;
     if (!multi) {

@@ -62,8 +62,9 @@ bool is_alive(const ProcessIdentity& process) {
   if ((stat.state == 'Z' || stat.state == 'X') && !has_live_threads(process.pid)) {
     return false;  // exited, not yet reaped by its parent
   }
-  // A pid we cannot read is given the benefit of the doubt; another start time is a reuse.
-  return stat.start_time == 0 || stat.start_time == process.start_time;
+  // A pid we cannot read is given the benefit of the doubt, as is one whose start time its own
+  // process could not read when it attached (no /proc there); another start time is a reuse.
+  return stat.start_time == 0 || process.start_time == 0 || stat.start_time == process.start_time;
 }
 
 Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::string& name)
@@ -114,7 +115,10 @@ void Attachment::detach() noexcept {
   attached_ = false;
   if (!in_attaching_process()) return;
   try {
-    ring_.locked([&] { ring_.retire_locked(index_); });
+    ring_.locked([&] {
+      // An entry retired under us (see revoked()) may be another process's by now.
+      if (!revoked()) ring_.retire_locked(index_);
+    });
   } catch (...) {
     // The mutex is unusable (the queue is corrupt): leave the entry for a reaper.
   }

@@ -14,6 +14,8 @@ TEST_CASE("this process is alive; its pid with another start time is not", "[uni
   CHECK(is_alive(self));
   CHECK_FALSE(is_alive({self.pid, self.start_time + 1}));  // a reused pid
   CHECK_FALSE(is_alive({0, 0}));
+  // Attached where /proc was unreadable: the start time is unknown, not a reuse.
+  CHECK(is_alive({self.pid, 0}));
 }
 
 TEST_CASE("a child that exited is dead even before it is reaped (zombie)", "[unit][liveness]") {

@@ -2,8 +2,10 @@
 // roles, end of stream and join.
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -246,20 +248,79 @@ TEST_CASE("a child forked after attaching closes its copies without touching the
   CHECK(consumer.get_for(out, 1s) == Status::ok);
 }
 
+namespace {
+
+// What a reaper that cannot see us (another PID namespace) would do to this process's entry in
+// `role`; returns the entry's index.
+std::uint32_t retire_wrongly(Ring& ring, layout::Role role) {
+  for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
+    if (ring.entry(i).pid.load() == static_cast<std::uint32_t>(getpid()) &&
+        ring.entry(i).role.load() == static_cast<std::uint32_t>(role)) {
+      ring.locked([&] { ring.retire_locked(i); });
+      return i;
+    }
+  }
+  FAIL("no entry of this process in that role");
+  return 0;
+}
+
+}  // namespace
+
 TEST_CASE("a producer whose entry another process retired stops with lost", "[unit][queue]") {
   TestQueue queue("revoked");
   Producer producer(queue.name(), OpenMode::create_only, queue_config(8));
   REQUIRE(producer.put(bytes("a")) == Status::ok);
   const Segment segment = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
   Ring ring(segment);
-  // What a reaper that cannot see us (another PID namespace) would do.
-  for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
-    if (ring.entry(i).pid.load() == static_cast<std::uint32_t>(getpid())) {
-      ring.locked([&] { ring.retire_locked(i); });
-    }
-  }
+  retire_wrongly(ring, layout::Role::producer);
   CHECK(producer.put(bytes("b")) == Status::lost);
   CHECK(ring.items().value() == 1);  // only "a"
+}
+
+TEST_CASE("a retired producer's close leaves the entry's new owner alone", "[unit][queue]") {
+  TestQueue queue("revoked-close");
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(8));
+  const Segment segment = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
+  Ring ring(segment);
+  const std::uint32_t index = retire_wrongly(ring, layout::Role::producer);
+  // Another process takes the role, in the freed entry, and keeps it (it exits undetached).
+  ChildProcess successor([&] {
+    Producer next(queue.name(), OpenMode::open_only);
+    std::_Exit(0);
+    return 0;
+  });
+  const auto successor_pid = static_cast<std::uint32_t>(successor.pid());
+  REQUIRE(successor.wait() == 0);
+  REQUIRE(ring.entry(index).pid.load() == successor_pid);
+  producer.close();
+  CHECK(ring.entry(index).pid.load() == successor_pid);
+}
+
+TEST_CASE("a retired consumer gives back none of the slots delivered again", "[unit][queue]") {
+  TestQueue queue("revoked-consumer");
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(8));
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  for (const char* text : {"a", "b", "c"}) REQUIRE(producer.put(bytes(text)) == Status::ok);
+  ReadBatch held;
+  REQUIRE(consumer.take(held, 8, Clock::now()) == Status::ok);
+  REQUIRE(held.size() == 3);
+  const Segment segment = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
+  Ring ring(segment);
+  retire_wrongly(ring, layout::Role::consumer);
+  // Another process gets the three again and still holds them (it exits undetached).
+  ChildProcess successor([&] {
+    Consumer next(queue.name(), OpenMode::open_only);
+    ReadBatch again;
+    const bool all = next.take(again, 8, Clock::now()) == Status::ok && again.size() == 3;
+    std::_Exit(all ? 0 : 1);
+    return 1;
+  });
+  REQUIRE(successor.wait() == 0);
+  const std::uint32_t room = ring.room().value();
+  consumer.release(held);
+  CHECK(ring.room().value() == room);  // the successor's slots stay taken
+  ReadBatch more;
+  CHECK(consumer.take(more, 8, Clock::now()) == Status::lost);
 }
 
 TEST_CASE("a taken slot goes back to producers only when released", "[unit][queue]") {

@@ -50,7 +50,8 @@ class Attachment {
   [[nodiscard]] bool in_attaching_process() const noexcept;
   // Whether our entry is no longer ours: another process retired it as dead while we live (it
   // cannot see us: another PID or time namespace). Reads only our own entry; inline, since
-  // claims and publications ask.
+  // claims and publications ask. A check, not a lock: a retirement between it and what the
+  // caller does next is not caught, so it narrows that (unsupported) case rather than closing it.
   [[nodiscard]] bool revoked() const noexcept {
     // relaxed: our own entry; only a reaper that wrongly judged us dead writes it besides us.
     return entry_->pid.load(std::memory_order_relaxed) != self_.pid ||
