@@ -1,5 +1,6 @@
 // The consumer handle. One per process and role attachment; not thread-safe (give each thread its
-// own Consumer on a multi-consumer queue).
+// own Consumer on a multi-consumer queue). A child forked after it attached may only close or
+// destroy its copy, which leaves the queue alone.
 #pragma once
 
 #include <cstdint>

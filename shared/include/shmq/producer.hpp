@@ -1,5 +1,6 @@
 // The producer handle. One per process and role attachment; not thread-safe (give each thread its
-// own Producer on a multi-producer queue).
+// own Producer on a multi-producer queue). A child forked after it attached may only close or
+// destroy its copy, which leaves the queue alone.
 #pragma once
 
 #include <cassert>
