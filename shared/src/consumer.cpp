@@ -29,10 +29,12 @@ struct Consumer::Impl {
   // End of stream: every producer seen during our lifetime has detached (at least
   // expect_producers of them) and none is attached now. Dead ones count once reaped.
   bool end_of_stream() const {
-    if (ring.attached(layout::Role::producer) != 0) return false;
-    // relaxed: producers_ever only grows, under the mutex, before the entry appears.
+    // acquire, and before the scan: pairs with the attacher's release increment, made once its
+    // entry is in use, so a producer counted here is found attached below (or has left). Read
+    // after the scan, a producer attaching in between would count without being seen.
     const std::uint64_t ever =
-        ring.header().membership.producers_ever.load(std::memory_order_relaxed);
+        ring.header().membership.producers_ever.load(std::memory_order_acquire);
+    if (ring.attached(layout::Role::producer) != 0) return false;
     const std::uint64_t seen = attachment.producers_attached_before() +
                                (ever - attachment.producers_ever_before()) +
                                (leftover_stream ? 1 : 0);

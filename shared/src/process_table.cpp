@@ -92,9 +92,11 @@ Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::st
       entry.start_time.store(self.start_time, std::memory_order_relaxed);
       entry.messages.store(0, std::memory_order_relaxed);
       entry.held_count.store(0, std::memory_order_relaxed);
-      ever.fetch_add(1, std::memory_order_relaxed);
       // release: the fields above are set before anyone sees the entry in use.
       entry.pid.store(self.pid, std::memory_order_release);
+      // release, and after the entry is in use: whoever counts us here then finds us attached
+      // (or gone again), never neither (see Consumer's end of stream).
+      ever.fetch_add(1, std::memory_order_release);
       attached_ = true;
       return;
     }
