@@ -22,9 +22,10 @@ struct Consumer::Impl {
         options(attach_options),
         next(ring.taken()),
         // Messages already waiting with no producer attached come from a stream that has
-        // ended: draining them counts as having seen its producer.
+        // ended: draining them counts as having seen its producer. Both read at attach, under
+        // the mutex: read later, the messages could be from a producer that attached since.
         leftover_stream(attachment.producers_attached_before() == 0 &&
-                        ring.items().value() != 0) {}
+                        attachment.items_waiting_before()) {}
 
   // End of stream: every producer seen during our lifetime has detached (at least
   // expect_producers of them) and none is attached now. Dead ones count once reaped.

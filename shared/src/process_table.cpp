@@ -88,6 +88,8 @@ Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::st
       entry_ = &entry;
       producers_ = ring_.attached(layout::Role::producer);
       producers_ever_ = ring_.header().membership.producers_ever.load(std::memory_order_relaxed);
+      // At the same instant as the count above: no producer can attach in between.
+      items_waiting_ = ring_.items().value() != 0;
       entry.role.store(static_cast<std::uint32_t>(role), std::memory_order_relaxed);
       entry.start_time.store(self.start_time, std::memory_order_relaxed);
       entry.messages.store(0, std::memory_order_relaxed);

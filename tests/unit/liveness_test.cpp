@@ -5,6 +5,9 @@
 #include <csignal>
 
 #include "shmq/process_table.hpp"
+#include "shmq/producer.hpp"
+#include "shmq/ring.hpp"
+#include "test_queue.hpp"
 
 using namespace shmq;
 
@@ -43,4 +46,23 @@ TEST_CASE("a stopped process is alive", "[unit][liveness]") {
   CHECK(is_alive(identity));
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
+}
+
+TEST_CASE("an attachment notes the messages waiting as it joins, not later", "[unit][liveness]") {
+  shmq::test::TestQueue queue("attach-snapshot");
+  const Segment segment =
+      Segment::open(queue.name(), OpenMode::create_only, shmq::test::queue_config(4));
+  Ring ring(segment);
+  {
+    const Attachment early(ring, layout::Role::consumer, true, queue.name());
+    {
+      Producer producer(queue.name(), OpenMode::open_only);
+      REQUIRE(producer.put(std::as_bytes(std::span("x", 1))) == Status::ok);
+    }
+    CHECK_FALSE(early.items_waiting_before());  // the message came after: not left over
+    CHECK(early.producers_attached_before() == 0);
+  }
+  const Attachment late(ring, layout::Role::consumer, true, queue.name());
+  CHECK(late.items_waiting_before());  // waiting, with no producer attached: left over
+  CHECK(late.producers_attached_before() == 0);
 }

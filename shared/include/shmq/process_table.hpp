@@ -41,6 +41,8 @@ class Attachment {
   // Producers attached, and producers ever attached, the moment we joined (before us).
   [[nodiscard]] std::uint32_t producers_attached_before() const noexcept { return producers_; }
   [[nodiscard]] std::uint64_t producers_ever_before() const noexcept { return producers_ever_; }
+  // Whether messages were waiting the moment we joined, as producers_attached_before() was read.
+  [[nodiscard]] bool items_waiting_before() const noexcept { return items_waiting_; }
   // Dead processes whose entries we reaped while attaching.
   [[nodiscard]] std::uint32_t reaped() const noexcept { return reaped_; }
   // Leaves the role (idempotent): whatever the entry still holds is given back first. In a
@@ -65,6 +67,7 @@ class Attachment {
   layout::ProcessEntry* entry_ = nullptr;
   std::uint32_t producers_ = 0;
   std::uint64_t producers_ever_ = 0;
+  bool items_waiting_ = false;
   std::uint32_t reaped_ = 0;
   bool attached_ = false;
 };
