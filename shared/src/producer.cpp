@@ -52,10 +52,7 @@ struct Producer::Impl {
 
   // The segment was truncated under us, or another process retired our entry as dead while we
   // live (see Attachment::revoked()): either way the handle can do nothing more.
-  [[nodiscard]] bool lost() {
-    revoked = revoked || attachment.revoked();
-    return revoked || ring.lost();
-  }
+  [[nodiscard]] bool lost() const noexcept { return attachment.revoked() || ring.lost(); }
 
   void top_up_reserve() {
     if (lost()) return;  // the word is not ours to take from any more
@@ -80,7 +77,6 @@ struct Producer::Impl {
   WriteBatch outstanding;         // claimed and not yet published
   detail::PackState packing;      // how far its slots are packed
   WriteBatch single;              // put()'s one-slot batch
-  bool revoked = false;           // our entry was retired while we live
   bool closed = false;
 };
 
@@ -146,7 +142,6 @@ void Producer::publish(WriteBatch& batch) {
   failpoint::reach(failpoint::kProducerBeforePublish);
   if (self.attachment.revoked()) {
     // Our slots may be someone else's now: publish nothing, and stop (claim and put say lost).
-    self.revoked = true;
     self.outstanding = WriteBatch{};
     batch = WriteBatch{};
     return;
