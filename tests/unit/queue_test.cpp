@@ -422,8 +422,9 @@ TEST_CASE("a consumer waiting on an empty queue sleeps: it polls only at the sta
   CHECK(consumer.get_for(out, 3s) == Status::timeout);
   const auto used = cpu_time() - before;
   // Polling for 200 us in every 10 ms slice would cost 60 ms more; the wake-ups themselves cost
-  // about 12 ms here (21 ms under TSan).
+  // about 12 ms here, 21 ms under TSan, and up to 46 ms seen under TSan on a loaded machine.
+  // The bound sits between that and the 72 ms or more that polling would take.
   const double used_ms = std::chrono::duration<double, std::milli>(used).count();
   INFO("CPU time over a 3 s wait: " << used_ms << " ms");
-  CHECK(used < 45ms);
+  CHECK(used < 60ms);
 }
