@@ -100,7 +100,10 @@ wait_for_queue "$q"
 start "$PRODUCER" --name "$q" --count 1M --size 1K --delay 0.001 --progress "$WORK/cut.progress" \
   --quiet 2> "$WORK/cut.producer"
 producer=$!
-for _ in $(seq 1000); do [[ -s $WORK/cut.progress ]] && break; sleep 0.01; done
+# The cut must come once the producer is attached (it has published): on a loaded machine under a
+# sanitizer that took more than the 10 s this loop once allowed.
+for _ in $(seq 6000); do [[ -s $WORK/cut.progress ]] && break; sleep 0.01; done
+[[ -s $WORK/cut.progress ]] || fail "the producer published nothing within 60 s"
 truncate -s 4096 "/dev/shm/$q"  # the header's first page stays; the rest is cut away
 expect_exit "$consumer" 3 "consumer of a truncated queue"
 expect_exit "$producer" 3 "producer of a truncated queue"
