@@ -37,6 +37,8 @@ constexpr const char* kSynopsis =
     "  --record FILE     with a --verify option: log (producer, sequence) of each message\n"
     "A message is released back to the ring only after it has been written out. On SIGINT/SIGTERM\n"
     "the consumer finishes the messages it holds, detaches and prints its statistics.\n"
+    "End of stream waits for messages other consumers hold: a dead consumer's are delivered\n"
+    "first, and one that holds a batch past its --lease (stopped, say) loses it to the others.\n"
     "When standard error is a terminal, a live progress line shows messages, bytes, rate and\n"
     "ring depth. The final statistics time the run from the first message received.";
 
@@ -48,6 +50,7 @@ struct Settings {
   std::optional<shmq::consumer::VerifyLevel> verify;
   std::uint32_t expect_producers = 1;
   std::chrono::nanoseconds delay{0};
+  std::chrono::milliseconds lease = kDefaultLease;
   std::uint32_t batch = kDefaultBatch;
   std::optional<std::string> record;
 };
@@ -83,6 +86,10 @@ Settings read_settings(const po::variables_map& values) {
   if (values.count("expect-producers")) {
     settings.expect_producers = parse_count_up_to(values["expect-producers"].as<std::string>(),
                                                   "expect-producers", 1U << 20);
+  }
+  if (values.count("lease")) {
+    settings.lease = std::chrono::duration_cast<std::chrono::milliseconds>(
+        parse_seconds(values["lease"].as<std::string>(), "lease"));
   }
   if (values.count("delay")) {
     settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
@@ -221,6 +228,8 @@ int run(int argc, char** argv) {
       ("expect-producers", po::value<std::string>(),
        "end of stream only after this many producers have attached and left (default 1)")
       ("delay", po::value<std::string>(), "seconds to wait after each message (a slow consumer)")
+      ("lease", po::value<std::string>(), "multi-consumer: seconds we may hold a batch before "
+       "other processes hand it to other consumers (default 30; 0: for ever)")
       ("batch", po::value<std::string>(), "slots per take, 1-65536 (default 256); a slot holds one "
        "message, or several small ones packed by the producer")
       ("record", po::value<std::string>(),
@@ -239,7 +248,8 @@ int run(int argc, char** argv) {
   sinks.record = open_output(settings.record, O_APPEND, "record");
   if (settings.verify) sinks.verifier.emplace(*settings.verify);
   Consumer consumer(settings.common.name, OpenMode::open_or_create, settings.common.config,
-                    AttachOptions{settings.common.wait, &stop, settings.expect_producers});
+                    AttachOptions{settings.common.wait, &stop, settings.expect_producers,
+                                  settings.lease});
   report_repairs("consumer", settings.common, consumer.reaped_at_attach(),
                  consumer.replaced_abandoned());
   // Not over messages that go to the same terminal.
@@ -253,6 +263,9 @@ int run(int argc, char** argv) {
                       progress.since_first_message ? progress.since_first_message->seconds() : 0.0,
                       progress.outcome(), {}};
   if (progress.skipped != 0) stats.extra.emplace_back("skipped", progress.skipped);
+  if (consumer.lost_to_lease() != 0) {
+    stats.extra.emplace_back("redelivered", consumer.lost_to_lease());
+  }
   if (progress.corrupt_slots != 0) {
     stats.extra.emplace_back("corrupt_slots", progress.corrupt_slots);
   }

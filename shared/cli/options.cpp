@@ -84,6 +84,10 @@ int exit_code_for(ErrorCode code) {
     case ErrorCode::role_taken:
     case ErrorCode::table_full:
       return kExitBadQueue;
+    case ErrorCode::timeout:
+      return kExitTimeout;
+    case ErrorCode::cancelled:
+      return kExitInterrupted;
   }
   return kExitFailure;
 }

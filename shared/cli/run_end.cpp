@@ -26,7 +26,8 @@ void RunEnd::stop_on(Status status, const char* program, const std::string& queu
       return;
     case Status::corrupt:
       std::cerr << program << ": queue '" << queue
-                << "' handed out an impossible slot (bad stamp or length); stopping\n";
+                << "' is corrupt (an impossible slot, process entry or mutex); stopping: remove "
+                   "it and create it again\n";
       stop(kExitBadQueue, "corrupt queue");
       return;
     default:  // ok, closed, empty, full, too_big: not a reason to stop by themselves

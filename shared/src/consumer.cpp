@@ -1,7 +1,10 @@
 #include "shmq/consumer.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 
+#include "guarded_step.hpp"
 #include "shmq/failpoint.hpp"
 #include "shmq/process_table.hpp"
 #include "shmq/ring.hpp"
@@ -10,16 +13,28 @@
 
 namespace shmq {
 
+namespace {
+
 constexpr std::size_t kPrefetchInSlot = 512;  // bytes ahead of the packed message being read
+
+// A lease as the process entry keeps it: whole milliseconds, 0 for none, at most ~49 days.
+std::uint32_t lease_in_ms(std::chrono::milliseconds lease) {
+  if (lease.count() <= 0) return 0;
+  return static_cast<std::uint32_t>(std::min<std::int64_t>(lease.count(), UINT32_MAX));
+}
+
+}  // namespace
 
 struct Consumer::Impl {
   Impl(const std::string& name, OpenMode mode, const QueueConfig& config,
        const AttachOptions& attach_options)
       : segment(Segment::open(name, mode, config)),
-        ring(segment),
+        ring(segment, attach_options.stop),
         multi(segment.geometry().multi_consumer),
-        attachment(ring, layout::Role::consumer, !multi, name),
+        attachment(ring, layout::Role::consumer, !multi, name,
+                   deadline_after(config.ready_timeout)),
         options(attach_options),
+        lease_ms(lease_in_ms(attach_options.lease)),
         next(ring.taken()),
         // Messages already waiting with no producer attached come from a stream that has
         // ended: draining them counts as having seen its producer. Both read at attach, under
@@ -42,17 +57,60 @@ struct Consumer::Impl {
     return seen >= options.expect_producers;
   }
 
-  // Takes up to `max` messages without blocking; returns their positions (count 0 if none).
-  PositionRange try_take(std::uint32_t max) {
-    if (!multi) return Ring::take_alone(ring.items(), next, ring.header().consumer.taken, max);
-    return ring.locked_as_mover(attachment.index(), [&] {
-      // Messages a dead consumer left come first (take_orphans_locked journals them itself).
-      const PositionRange orphans = ring.take_orphans_locked(attachment.index(), max);
-      if (orphans.count != 0) return orphans;
-      return ring.take_journalled_locked(ring.items(), ring.header().consumer.taken,
-                                         attachment.index(), max,
-                                         failpoint::kConsumerHoldingMutex);
+  // end_of_stream(), confirmed under the mutex once dead peers are reaped and expired leases
+  // handed on: what a dead or stopped consumer held is still owed, so the stream has not ended
+  // while any message is taken and not yet finished.
+  bool stream_ended(Clock::time_point until) {
+    if (!end_of_stream()) return false;
+    return ring.locked(until, [&] {
+      ring.recover_locked();
+      return end_of_stream() && ring.released() == ring.taken();
     });
+  }
+
+  // Takes up to `max` messages without waiting for items (a multi consumer waits for the mutex
+  // until `until`); returns their positions (count 0 if none).
+  PositionRange try_take(std::uint32_t max, Clock::time_point until) {
+    if (!multi) return Ring::take_alone(ring.items(), next, ring.header().consumer.taken, max);
+    return ring.locked_as_mover(attachment.index(), until, [&] {
+      // Messages a dead consumer left come first (take_orphans_locked journals them itself).
+      PositionRange range = ring.take_orphans_locked(attachment.index(), max);
+      if (range.count == 0) {
+        range = ring.take_journalled_locked(ring.items(), ring.header().consumer.taken,
+                                            attachment.index(), max,
+                                            failpoint::kConsumerHoldingMutex);
+      }
+      if (range.count != 0) start_lease();
+      return range;
+    });
+  }
+
+  // Multi-consumer, under the mutex, with messages just journalled: from now on they are ours
+  // for the lease.
+  void start_lease() noexcept {
+    auto& entry = attachment.entry();
+    // relaxed: the mutex orders the lease with expirers.
+    entry.lease_ms.store(lease_ms, std::memory_order_relaxed);
+    entry.taken_at.store(monotonic_ns(), std::memory_order_relaxed);
+  }
+
+  // Whether the messages taken at `first` are still ours: no other process has expired our
+  // lease and handed them on (always, for a single consumer). Checked after reading them: if
+  // they are still ours then, no producer can have overwritten them while we read.
+  [[nodiscard]] bool still_held(std::uint64_t first) const noexcept {
+    if (!multi) return true;
+    // acquire: our reads of the slots come before the check (as a seqlock's reader checks).
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const auto& entry = attachment.entry();
+    // relaxed: after the fence; only we make the journal non-empty, an expirer only empties it.
+    return entry.held_count.load(std::memory_order_relaxed) != 0 &&
+           entry.held_first.load(std::memory_order_relaxed) == first;
+  }
+
+  // A step of a public call (see guarded_step.hpp).
+  template <class Step>
+  Status guarded(Step&& step) {
+    return detail::guarded_step(fault, std::forward<Step>(step));
   }
 
   // Hands the held slots back to producers.
@@ -70,21 +128,72 @@ struct Consumer::Impl {
       ring.room().give(held.count);  // the release: producers may reuse the slots now
       // relaxed: a hint (see Ring::released()).
       side.released.store(held.first + held.count, std::memory_order_relaxed);
-    } else {
-      for (std::uint32_t i = 0; i < held.count; ++i) {
-        ring.set_stamp(held.first + i, layout::kSlotDone);
-      }
-      failpoint::reach(failpoint::kConsumerAfterStamps);
-      ring.locked([&] {
-        ring.advance_released_locked();
-        // relaxed: the mutex orders the journal; our done stamps now speak for our slots.
-        attachment.entry().held_count.store(0, std::memory_order_relaxed);
-      });
+    } else if (!release_journalled()) {
+      lost_to_lease += held.messages;  // handed to others: not ours to count as finished
+      held = Held{};
+      return;
     }
     count_messages(side.messages_out, held.messages, multi);
     count_messages(attachment.entry().messages, held.messages, false);
     finished += held.messages;
     held = Held{};
+  }
+
+  // take()'s body: waits until messages can be taken, takes up to `max` slots and exposes
+  // their messages in `batch`; they are held from then on.
+  Status take_batch(ReadBatch& batch, std::uint32_t max, Clock::time_point until) {
+    for (;;) {
+      PositionRange range;
+      const Status status = detail::wait_for_units(
+          ring, ring.items(), until, options,
+          [&] { return (range = try_take(max, until)).count != 0; },
+          [&] { return stream_ended(until); });
+      if (status != Status::ok) return status;
+      failpoint::reach(failpoint::kConsumerAfterTake);
+      batch.first_ = range.first;
+      batch.count_ = range.count;
+      batch.messages_.reserve(range.count);
+      fill(batch);
+      if (ring.lost()) {  // what fill() read may be zeros: hand out nothing
+        batch.reset();
+        return Status::lost;
+      }
+      if (!still_held(range.first)) {
+        // We were stopped past our lease since taking them: they are another's now, and what
+        // fill() read may already be later messages. Take again.
+        lost_to_lease += range.count;
+        batch.reset();
+        continue;
+      }
+      held = {range.first, range.count, static_cast<std::uint32_t>(batch.messages_.size())};
+      return batch.corrupt_ != 0 ? Status::corrupt : Status::ok;
+    }
+  }
+
+  // Multi-consumer: marks the held slots done and moves room's limit over them, under the mutex
+  // and only if our journal still names them; returns false if our lease ran out and another
+  // process handed them on. A stop or a corrupt mutex leaves them held: our entry's retirement
+  // hands them on.
+  bool release_journalled() {
+    bool ours = false;
+    const Status status = guarded([&] {
+      ring.locked_as_mover(attachment.index(), Clock::time_point::max(), [&] {
+        auto& journal = attachment.entry();
+        // relaxed: the mutex orders the journal with expirers.
+        ours = journal.held_count.load(std::memory_order_relaxed) != 0 &&
+               journal.held_first.load(std::memory_order_relaxed) == held.first;
+        if (!ours) return;
+        for (std::uint32_t i = 0; i < held.count; ++i) {
+          ring.set_stamp(held.first + i, layout::kSlotDone);
+        }
+        failpoint::reach(failpoint::kConsumerAfterStamps);
+        ring.advance_released_locked();
+        // relaxed: as above; our done stamps now speak for our slots.
+        journal.held_count.store(0, std::memory_order_relaxed);
+      });
+      return Status::ok;
+    });
+    return status != Status::ok || ours;
   }
 
   // Reads each slot's stamp, length and record count once and checks them before exposing the
@@ -145,9 +254,12 @@ struct Consumer::Impl {
   bool multi;
   Attachment attachment;
   AttachOptions options;
+  std::uint32_t lease_ms;
   std::uint64_t next;          // single-consumer: the next position we will take
   bool leftover_stream;
   std::uint64_t finished = 0;  // messages released by this handle
+  std::uint64_t lost_to_lease = 0;  // taken, then handed to others when our lease ran out
+  Status fault = Status::ok;        // corrupt once the queue was found corrupt
   // Slots taken and not yet released. Kept here, not as a pointer to the caller's batch: a
   // batch object may be gone, or be a stale copy, by the time it is released.
   struct Held {
@@ -176,28 +288,13 @@ Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point unt
   }
   self.release_held();
   batch.reset();
+  if (self.fault != Status::ok) return self.fault;
   // Our entry retired while we live (see Attachment::revoked()): what we held is being
   // delivered again to others, and our cursor is no longer the queue's.
   if (self.attachment.revoked()) return Status::lost;
   max = std::min(max, self.ring.geometry().capacity);
   if (max == 0) return Status::ok;
-  PositionRange range;
-  const Status status = detail::wait_for_units(
-      self.ring, self.ring.items(), until, self.options,
-      [&] { return (range = self.try_take(max)).count != 0; },
-      [&self] { return self.end_of_stream(); });
-  if (status != Status::ok) return status;
-  failpoint::reach(failpoint::kConsumerAfterTake);
-  batch.first_ = range.first;
-  batch.count_ = range.count;
-  batch.messages_.reserve(range.count);
-  self.fill(batch);
-  if (self.ring.lost()) {  // what fill() read may be zeros: hand out nothing
-    batch.reset();
-    return Status::lost;
-  }
-  self.held = {range.first, range.count, static_cast<std::uint32_t>(batch.messages_.size())};
-  return batch.corrupt_ != 0 ? Status::corrupt : Status::ok;
+  return self.guarded([&] { return self.take_batch(batch, max, until); });
 }
 
 // get() left messages of a packed slot: they become the caller's batch, so none is lost.
@@ -229,6 +326,15 @@ Status Consumer::get_until(std::vector<std::byte>& out, Clock::time_point until)
     if (self.single_next < self.single.size()) {
       const auto message = self.single[self.single_next++];
       out.assign(message.begin(), message.end());
+      if (!self.still_held(self.single.first_)) {
+        // Our lease ran out while we copied (we were stopped): the copy may be torn, and the
+        // message is another consumer's now.
+        self.lost_to_lease += self.single.size() - self.single_next + 1;
+        self.held = {};
+        self.single.reset();
+        self.single_next = 0;
+        continue;
+      }
       if (self.single_next == self.single.size()) release(self.single);
       return Status::ok;
     }
@@ -268,6 +374,7 @@ bool Consumer::created_queue() const noexcept { return impl_->segment.created();
 std::uint32_t Consumer::reaped_at_attach() const noexcept { return impl_->attachment.reaped(); }
 bool Consumer::replaced_abandoned() const noexcept { return impl_->segment.replaced_abandoned(); }
 std::uint64_t Consumer::messages() const noexcept { return impl_->finished; }
+std::uint64_t Consumer::lost_to_lease() const noexcept { return impl_->lost_to_lease; }
 
 std::uint32_t Consumer::depth() const noexcept { return impl_->ring.items().value(); }
 

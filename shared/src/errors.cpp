@@ -15,6 +15,8 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::geometry_mismatch: return "geometry mismatch";
     case ErrorCode::role_taken: return "role taken";
     case ErrorCode::table_full: return "process table full";
+    case ErrorCode::timeout: return "timeout";
+    case ErrorCode::cancelled: return "cancelled";
     case ErrorCode::system: return "system error";
   }
   return "unknown error";

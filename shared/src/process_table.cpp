@@ -67,13 +67,41 @@ bool is_alive(const ProcessIdentity& process) {
   return stat.start_time == 0 || process.start_time == 0 || stat.start_time == process.start_time;
 }
 
-Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::string& name)
+namespace {
+
+// A fault met while attaching, as the Error that constructors throw.
+[[noreturn]] void throw_attach_error(const QueueFault& fault, const std::string& name) {
+  const std::string queue = "queue '" + name + "'";
+  switch (fault.status()) {
+    case Status::timeout:
+      throw Error(ErrorCode::timeout, queue + ": " + fault.why() + " (a process stopped inside it?)");
+    case Status::cancelled:
+      throw Error(ErrorCode::cancelled, queue + ": " + fault.why());
+    default:
+      throw Error(ErrorCode::corrupt, queue + " is corrupt: " + fault.why() +
+                                          "; remove it and create it again");
+  }
+}
+
+}  // namespace
+
+Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::string& name,
+                       Clock::time_point until)
     : ring_(ring), self_(current_process()) {
+  try {
+    attach(role, single, name, until);
+  } catch (const QueueFault& fault) {
+    throw_attach_error(fault, name);
+  }
+}
+
+void Attachment::attach(layout::Role role, bool single, const std::string& name,
+                        Clock::time_point until) {
   const char* role_name = role == layout::Role::producer ? "producer" : "consumer";
   const ProcessIdentity& self = self_;
   auto& ever = role == layout::Role::producer ? ring_.header().membership.producers_ever
                                               : ring_.header().membership.consumers_ever;
-  ring_.locked([&] {
+  ring_.locked(until, [&] {
     reaped_ = ring_.reap_dead_locked();
     if (single && ring_.attached(role) != 0) {
       throw Error(ErrorCode::role_taken,
@@ -88,8 +116,9 @@ Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::st
       entry_ = &entry;
       producers_ = ring_.attached(layout::Role::producer);
       producers_ever_ = ring_.header().membership.producers_ever.load(std::memory_order_relaxed);
-      // At the same instant as the count above: no producer can attach in between.
-      items_waiting_ = ring_.items().value() != 0;
+      // At the same instant as the count above: no producer can attach in between. Messages
+      // another consumer took and has not finished (a dead one's, just reaped) are waiting too.
+      items_waiting_ = ring_.items().value() != 0 || ring_.released() != ring_.taken();
       entry.role.store(static_cast<std::uint32_t>(role), std::memory_order_relaxed);
       entry.start_time.store(self.start_time, std::memory_order_relaxed);
       entry.messages.store(0, std::memory_order_relaxed);

@@ -4,10 +4,11 @@
 #include <cstring>
 #include <thread>
 
+#include "guarded_step.hpp"
 #include "shmq/failpoint.hpp"
-#include "wait_for_units.hpp"
 #include "shmq/process_table.hpp"
 #include "shmq/ring.hpp"
+#include "wait_for_units.hpp"
 
 namespace shmq {
 
@@ -15,17 +16,19 @@ struct Producer::Impl {
   Impl(const std::string& name, OpenMode mode, const QueueConfig& config,
        const AttachOptions& attach_options)
       : segment(Segment::open(name, mode, config)),
-        ring(segment),
+        ring(segment, attach_options.stop),
         multi(segment.geometry().multi_producer),
-        attachment(ring, layout::Role::producer, !multi, name),
+        attachment(ring, layout::Role::producer, !multi, name,
+                   deadline_after(config.ready_timeout)),
         options(attach_options),
         next(ring.claimed()),
         reserved_end(next) {}
 
-  // Claims up to `max` free slots without blocking; returns the positions (count 0 if none).
-  PositionRange try_claim(std::uint32_t max) {
+  // Claims up to `max` free slots without waiting for room (a multi producer waits for the
+  // mutex until `until`); returns the positions (count 0 if none).
+  PositionRange try_claim(std::uint32_t max, Clock::time_point until) {
     if (!multi) return claim_from_reserve(max);
-    return ring.locked_as_mover(attachment.index(), [&] {
+    return ring.locked_as_mover(attachment.index(), until, [&] {
       return ring.take_journalled_locked(ring.room(), ring.header().producer.claimed,
                                          attachment.index(), max,
                                          failpoint::kProducerHoldingMutex);
@@ -65,6 +68,12 @@ struct Producer::Impl {
     return static_cast<std::uint32_t>(reserved_end - next);
   }
 
+  // A step of a public call (see guarded_step.hpp).
+  template <class Step>
+  Status guarded(Step&& step) {
+    return detail::guarded_step(fault, std::forward<Step>(step));
+  }
+
   Segment segment;
   Ring ring;
   bool multi;
@@ -77,6 +86,7 @@ struct Producer::Impl {
   WriteBatch outstanding;         // claimed and not yet published
   detail::PackState packing;      // how far its slots are packed
   WriteBatch single;              // put()'s one-slot batch
+  Status fault = Status::ok;      // corrupt once the queue was found corrupt
   bool closed = false;
 };
 
@@ -92,13 +102,16 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   Impl& self = *impl_;
   if (self.outstanding.count_ != 0) publish(self.outstanding);
   batch = WriteBatch{};
+  if (self.fault != Status::ok) return self.fault;
   if (self.lost()) return Status::lost;
   max = std::min(max, self.ring.geometry().capacity);
   if (max == 0) return Status::ok;
   PositionRange range;
-  const Status status = detail::wait_for_units(
-      self.ring, self.ring.room(), until, self.options,
-      [&] { return (range = self.try_claim(max)).count != 0; }, [] { return false; });
+  const Status status = self.guarded([&] {
+    return detail::wait_for_units(
+        self.ring, self.ring.room(), until, self.options,
+        [&] { return (range = self.try_claim(max, until)).count != 0; }, [] { return false; });
+  });
   if (status != Status::ok) return status;
   failpoint::reach(failpoint::kProducerAfterClaim);
   batch.ring_ = &self.ring;
@@ -157,10 +170,15 @@ void Producer::publish(WriteBatch& batch) {
     // relaxed: a hint (see Ring::published()).
     side.published.store(batch.first_ + batch.count_, std::memory_order_relaxed);
   } else {
-    self.ring.locked([&] {
-      self.ring.advance_published_locked();
-      // relaxed: the mutex orders the journal; our stamps now speak for our slots.
-      self.attachment.entry().held_count.store(0, std::memory_order_relaxed);
+    // If the mutex cannot be had (stopped, corrupt), the stamped slots are published by the
+    // next producer's advance, or when our entry is retired: they stay accepted.
+    (void)self.guarded([&] {
+      self.ring.locked([&] {
+        self.ring.advance_published_locked();
+        // relaxed: the mutex orders the journal; our stamps now speak for our slots.
+        self.attachment.entry().held_count.store(0, std::memory_order_relaxed);
+      });
+      return Status::ok;
     });
   }
   // A packed slot holds several messages; every other slot holds one.
@@ -182,6 +200,7 @@ Status Producer::put_until(std::span<const std::byte> message, Clock::time_point
   if (!message.empty()) std::memcpy(self.single.buffer(0).data(), message.data(), message.size());
   self.single.set_length(0, static_cast<std::uint32_t>(message.size()));
   publish(self.single);
+  if (self.fault != Status::ok) return self.fault;
   return self.lost() ? Status::lost : Status::ok;
 }
 

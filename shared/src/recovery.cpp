@@ -91,6 +91,10 @@ void Ring::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {
     }
     return;
   }
+  orphan_held_locked(entry);
+}
+
+void Ring::orphan_held_locked(layout::ProcessEntry& entry) noexcept {
   const PositionRange range = held_range(entry, released(), taken(), geometry_.capacity);
   std::uint64_t orphaned = 0;
   for (std::uint64_t p = range.first; p < range.first + range.count; ++p) {
@@ -104,7 +108,8 @@ void Ring::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {
       set_stamp(p, layout::kSlotDone);  // held no message: nothing to deliver again
     }
   }
-  // relaxed: the mutex orders the journal.
+  // relaxed: the mutex orders the journal. Its holder, if alive, finds it empty when it comes to
+  // release (under the mutex) and knows its messages went to others.
   entry.held_count.store(0, std::memory_order_relaxed);
   if (orphaned != 0) {
     // relaxed: read under the mutex.
@@ -113,6 +118,34 @@ void Ring::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {
     items_.wake_all();  // sleeping consumers: there is work behind the cursor
   }
   advance_released_locked();
+}
+
+std::uint32_t Ring::expire_leases_locked(std::uint64_t now_ns) noexcept {
+  if (!geometry_.multi_consumer) return 0;  // a single consumer has nobody to hand over to
+  std::uint32_t expired = 0;
+  for (auto& process : header_.processes) {
+    // relaxed: under the mutex, which orders the journal and the lease between their writers.
+    if (process.pid.load(std::memory_order_relaxed) == 0 ||
+        process.role.load(std::memory_order_relaxed) !=
+            static_cast<std::uint32_t>(layout::Role::consumer) ||
+        process.held_count.load(std::memory_order_relaxed) == 0) {
+      continue;
+    }
+    const std::uint64_t lease_ns =
+        std::uint64_t{process.lease_ms.load(std::memory_order_relaxed)} * 1'000'000;
+    const std::uint64_t taken_at = process.taken_at.load(std::memory_order_relaxed);
+    if (lease_ns == 0 || now_ns < taken_at || now_ns - taken_at <= lease_ns) continue;
+    orphan_held_locked(process);
+    ++expired;
+  }
+  count(header_.membership.expired, expired);
+  return expired;
+}
+
+std::uint32_t Ring::recover_locked() {
+  const std::uint32_t reaped = reap_dead_locked();
+  expire_leases_locked(monotonic_ns());
+  return reaped;
 }
 
 void Ring::retire_locked(std::uint32_t index) noexcept {
@@ -127,9 +160,26 @@ void Ring::retire_locked(std::uint32_t index) noexcept {
   items_.wake_all();  // consumers waiting for end of stream re-check who is attached
 }
 
-std::uint32_t Ring::reap_dead_locked() noexcept {
+void Ring::check_entry_locked(std::uint32_t index) const {
+  const layout::ProcessEntry& process = entry(index);
+  // relaxed: under the mutex, which orders entries between attachers, leavers and reapers.
+  const std::uint32_t pid = process.pid.load(std::memory_order_relaxed);
+  const std::uint32_t role = process.role.load(std::memory_order_relaxed);
+  const std::uint32_t held = process.held_count.load(std::memory_order_relaxed);
+  // Under the mutex an entry is either free (pid and role 0) or wholly in use: attaching writes
+  // both inside it, and a holder that died half-way is cleaned up before anyone looks.
+  const bool valid_role = role == static_cast<std::uint32_t>(layout::Role::producer) ||
+                          role == static_cast<std::uint32_t>(layout::Role::consumer);
+  if (pid == 0 ? role == 0 : valid_role && pid <= kMaxPid && held <= geometry_.capacity) return;
+  throw QueueFault(Status::corrupt, "process entry " + std::to_string(index) +
+                                        " holds nonsense (pid " + std::to_string(pid) +
+                                        ", role " + std::to_string(role) + ")");
+}
+
+std::uint32_t Ring::reap_dead_locked() {
   std::uint32_t reaped = 0;
   for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
+    check_entry_locked(i);
     const layout::ProcessEntry& process = entry(i);
     // relaxed: under the mutex.
     const ProcessIdentity identity{process.pid.load(std::memory_order_relaxed),
@@ -171,7 +221,7 @@ PositionRange Ring::take_orphans_locked(std::uint32_t index, std::uint32_t max) 
   return run;  // the flag stays up: the next take scans again and lowers it if none are left
 }
 
-void Ring::repair_after_holder_died() noexcept {
+void Ring::repair_after_holder_died() {
   // The kernel says the holder died, though /proc may still show it exiting. If it was moving
   // cursors, retire its entry now: its journal is exact only until someone else claims or takes.
   // relaxed: the mutex orders the mover word.
@@ -183,6 +233,14 @@ void Ring::repair_after_holder_died() noexcept {
   // Cleared only now: a repairer that dies half-way leaves the mover for the next one (retiring
   // is idempotent).
   header_.mutex.mover.store(layout::kNoEntry, std::memory_order_relaxed);
+  // An attacher that died between writing an entry's role and its pid left a role in a free
+  // entry: clear it, so that only a peer's scribbling counts as a corrupt entry.
+  for (auto& process : header_.processes) {
+    // relaxed: under the mutex.
+    if (process.pid.load(std::memory_order_relaxed) == 0) {
+      process.role.store(0, std::memory_order_relaxed);
+    }
+  }
   reap_dead_locked();
   // A side whose cursor moves all happen under the mutex may have a give left undone; redo it.
   if (geometry_.multi_producer) advance_published_locked();

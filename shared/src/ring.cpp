@@ -6,13 +6,14 @@
 
 namespace shmq {
 
-Ring::Ring(const Segment& segment) noexcept
+Ring::Ring(const Segment& segment, const std::atomic<bool>* stop) noexcept
     : segment_(segment),
       header_(segment.header()),
       geometry_(segment.geometry()),
       room_(header_.room),
       items_(header_.items),
       mutex_(header_.mutex),
+      stop_(stop),
       mask_(geometry_.capacity - 1U),
       power_of_two_((geometry_.capacity & (geometry_.capacity - 1U)) == 0),
       prefetch_ahead_(static_cast<std::uint32_t>(

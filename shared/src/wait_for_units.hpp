@@ -43,7 +43,7 @@ Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::t
     }
     if (Clock::now() >= until) return attempt() ? Status::ok : Status::timeout;
     if (now >= next_reap) {
-      ring.locked([&ring] { ring.reap_dead_locked(); });
+      ring.locked(until, [&ring] { ring.recover_locked(); });
       next_reap = now + kReapInterval;
       if (attempt()) return Status::ok;
     }
@@ -52,7 +52,8 @@ Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::t
 
 // Repeats `attempt()` (true once it took units) until it succeeds, sleeping on `semaphore` in
 // slices; between slices it notices a stop request, the deadline, `ended()` (end of stream),
-// dead peers, and a segment truncated under us. Returns ok, timeout, cancelled, closed or lost.
+// dead peers, and a segment truncated under us. Returns ok, timeout, cancelled, closed or lost;
+// a QueueFault from the mutex (or from `attempt` or `ended`) goes through to the caller.
 template <class Attempt, class Ended>
 Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point until,
                       const AttachOptions& options, Attempt attempt, Ended ended) {

@@ -67,9 +67,9 @@ TEST_CASE("a segment whose real size differs from its header is refused", "[unit
 
 TEST_CASE("the error names what is wrong", "[unit][validation]") {
   auto fields = good();
-  fields.layout_version = 7;
+  fields.layout_version = 99;
   CHECK_THROWS_WITH(validate_identity(fields, fields.segment_size, "orders"),
-                    Catch::Contains("orders") && Catch::Contains("layout version 7"));
+                    Catch::Contains("orders") && Catch::Contains("layout version 99"));
   fields = good();
   CHECK_THROWS_WITH(validate_identity(fields, fields.segment_size / 2, "orders"),
                     Catch::Contains("truncated"));

@@ -8,7 +8,7 @@
 using namespace shmq::layout;
 
 TEST_CASE("the layout version matches the mirrored layout", "[unit][layout]") {
-  CHECK(kLayoutVersion == 6);
+  CHECK(kLayoutVersion == 7);
   CHECK(kMagic == 0x3151'4D48'5300'5153ULL);
 }
 
@@ -56,12 +56,15 @@ TEST_CASE("cursor and counter fields keep their offsets", "[unit][layout]") {
   CHECK(offsetof(Membership, skipped) == 24);
   CHECK(offsetof(Membership, redelivered) == 32);
   CHECK(offsetof(Membership, orphans) == 40);
+  CHECK(offsetof(Membership, expired) == 48);
   CHECK(offsetof(ProcessEntry, pid) == 0);
   CHECK(offsetof(ProcessEntry, role) == 4);
   CHECK(offsetof(ProcessEntry, start_time) == 8);
   CHECK(offsetof(ProcessEntry, messages) == 16);
   CHECK(offsetof(ProcessEntry, held_first) == 24);
   CHECK(offsetof(ProcessEntry, held_count) == 32);
+  CHECK(offsetof(ProcessEntry, lease_ms) == 36);
+  CHECK(offsetof(ProcessEntry, taken_at) == 40);
 }
 
 TEST_CASE("slots are a 16-byte header then the payload, 16-byte strided", "[unit][layout]") {

@@ -54,7 +54,8 @@ TEST_CASE("an attachment notes the messages waiting as it joins, not later", "[u
       Segment::open(queue.name(), OpenMode::create_only, shmq::test::queue_config(4));
   Ring ring(segment);
   {
-    const Attachment early(ring, layout::Role::consumer, true, queue.name());
+    const Attachment early(ring, layout::Role::consumer, true, queue.name(),
+                           Clock::time_point::max());
     {
       Producer producer(queue.name(), OpenMode::open_only);
       REQUIRE(producer.put(std::as_bytes(std::span("x", 1))) == Status::ok);
@@ -62,7 +63,7 @@ TEST_CASE("an attachment notes the messages waiting as it joins, not later", "[u
     CHECK_FALSE(early.items_waiting_before());  // the message came after: not left over
     CHECK(early.producers_attached_before() == 0);
   }
-  const Attachment late(ring, layout::Role::consumer, true, queue.name());
+  const Attachment late(ring, layout::Role::consumer, true, queue.name(), Clock::time_point::max());
   CHECK(late.items_waiting_before());  // waiting, with no producer attached: left over
   CHECK(late.producers_attached_before() == 0);
 }

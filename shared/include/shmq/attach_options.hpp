@@ -8,6 +8,8 @@
 
 namespace shmq {
 
+inline constexpr std::chrono::milliseconds kDefaultLease{30'000};
+
 struct AttachOptions {
   WaitStrategy wait = WaitStrategy::block;
   // When set and raised (e.g. by a signal handler), blocking calls return Status::cancelled
@@ -16,6 +18,11 @@ struct AttachOptions {
   // Consumer only: end of stream is reported only after this many producers have attached
   // during the consumer's lifetime and all of them have detached.
   std::uint32_t expect_producers = 1;
+  // Consumer of a multi-consumer queue: how long it may hold messages it took before another
+  // process hands them to other consumers (as JetStream's AckWait or an SQS visibility
+  // timeout); 0 or less: for ever. A consumer stopped, or slower than this per batch, then sees
+  // them again only if nobody else took them (Consumer::lost_to_lease()).
+  std::chrono::milliseconds lease{kDefaultLease};
 };
 
 // Blocking calls sleep in slices of this length, so that a stop request or the end of the

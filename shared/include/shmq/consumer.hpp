@@ -70,7 +70,9 @@ class Consumer {
 
   // Zero-copy batch: blocks until at least one slot is filled (or `until`), then takes up to
   // `max` slots, in order, and exposes their messages (several per slot where a producer packed
-  // them). Releases the batch held before, if any: a consumer holds one at a time. If get() has
+  // them). On a multi-consumer queue the batch is ours for AttachOptions::lease: held longer,
+  // another process may hand it to other consumers, and its views may then show later messages
+  // (get() copies and checks, so it never returns such a copy). Releases the batch held before, if any: a consumer holds one at a time. If get() has
   // handed out only part of a packed slot, the batch is the rest of it instead.
   // ok | timeout | closed | cancelled | corrupt (the batch then still holds the good messages
   // and must be released).
@@ -88,6 +90,9 @@ class Consumer {
   [[nodiscard]] std::uint32_t reaped_at_attach() const noexcept;
   [[nodiscard]] bool replaced_abandoned() const noexcept;
   [[nodiscard]] std::uint64_t messages() const noexcept;  // released by this handle
+  // Messages this handle took whose lease ran out before it released them (it was stopped or
+  // too slow): they were handed to other consumers, so they count as redelivered.
+  [[nodiscard]] std::uint64_t lost_to_lease() const noexcept;
   [[nodiscard]] std::uint32_t depth() const noexcept;     // messages waiting (a snapshot)
 
  private:

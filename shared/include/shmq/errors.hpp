@@ -24,6 +24,8 @@ enum class ErrorCode : std::uint8_t {
   geometry_mismatch,  // an explicit capacity / slot size / mode differs from the existing queue
   role_taken,         // a second producer (consumer) on a single-producer (consumer) queue
   table_full,         // no free entry in the attached-process table
+  timeout,            // attaching: the queue's mutex stayed held past the deadline
+  cancelled,          // attaching: the stop flag was raised while waiting for the mutex
   system,             // an operating-system call failed; errno says why
 };
 

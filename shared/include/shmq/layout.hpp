@@ -15,7 +15,8 @@
 //      384     64  Membership: producers/consumers ever       attach (under the mutex)
 //                  attached, recovery counters
 //      448   4096  processes[64]: pid, role, start time,      each process its own entry;
-//                  messages, held range (multi modes)         reapers, once it is dead
+//                  messages, held range and lease (multi      reapers, once it is dead;
+//                  modes)                                     expirers, once its lease ran out
 //     4544    ...  capacity x slot (stride = slot_stride):
 //                  [ stamp u64 | length u32 | records u32 | payload (slot_size bytes) | pad ]
 //                  payload: one message (records = 0), or `records` packed messages, each
@@ -47,7 +48,7 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
-inline constexpr std::uint32_t kLayoutVersion = 6;
+inline constexpr std::uint32_t kLayoutVersion = 7;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kMaxProcesses = 64;
 
@@ -142,6 +143,7 @@ struct alignas(kCacheLine) Membership {
   std::atomic<std::uint64_t> skipped;      // slots dropped because their producer died
   std::atomic<std::uint64_t> redelivered;  // messages handed out again after a consumer died
   std::atomic<std::uint32_t> orphans;      // non-zero: orphaned slots may exist (multi-consumer)
+  std::atomic<std::uint64_t> expired;      // leases that ran out: held messages handed to others
 };
 
 struct alignas(kCacheLine) ProcessEntry {
@@ -151,6 +153,10 @@ struct alignas(kCacheLine) ProcessEntry {
   std::atomic<std::uint64_t> messages;     // put (producer) or finished (consumer)
   std::atomic<std::uint64_t> held_first;   // multi modes: positions this process claimed/took
   std::atomic<std::uint32_t> held_count;   //   and has not yet published/released (a journal)
+  // Multi-consumer: how long this consumer may hold what it took (0: for ever), and when it
+  // took it (CLOCK_MONOTONIC ns). Past that, another process hands the messages to others.
+  std::atomic<std::uint32_t> lease_ms;
+  std::atomic<std::uint64_t> taken_at;
 };
 
 struct Header {

@@ -9,11 +9,14 @@
 #include <cstdint>
 #include <string>
 
+#include "shmq/cursor_semaphore.hpp"
 #include "shmq/layout.hpp"
 
 namespace shmq {
 
 class Ring;
+
+inline constexpr std::uint32_t kMaxPid = 1U << 22;  // Linux's PID_MAX_LIMIT: no pid is larger
 
 struct ProcessIdentity {
   std::uint32_t pid = 0;
@@ -30,8 +33,10 @@ struct ProcessIdentity {
 class Attachment {
  public:
   // Reaps dead peers first. Throws shmq::Error(role_taken) if `single` and a live process holds
-  // the role, or (table_full) if every entry is taken.
-  Attachment(Ring& ring, layout::Role role, bool single, const std::string& name);
+  // the role, (table_full) if every entry is taken, (corrupt) if the mutex or the table is, and
+  // (timeout, cancelled) if the mutex is not had by `until` or the stop flag is raised.
+  Attachment(Ring& ring, layout::Role role, bool single, const std::string& name,
+             Clock::time_point until);
   ~Attachment();
   Attachment(const Attachment&) = delete;
   Attachment& operator=(const Attachment&) = delete;
@@ -41,7 +46,8 @@ class Attachment {
   // Producers attached, and producers ever attached, the moment we joined (before us).
   [[nodiscard]] std::uint32_t producers_attached_before() const noexcept { return producers_; }
   [[nodiscard]] std::uint64_t producers_ever_before() const noexcept { return producers_ever_; }
-  // Whether messages were waiting the moment we joined, as producers_attached_before() was read.
+  // Whether messages were waiting the moment we joined, as producers_attached_before() was read:
+  // in the ring, or taken by another consumer and not yet finished.
   [[nodiscard]] bool items_waiting_before() const noexcept { return items_waiting_; }
   // Dead processes whose entries we reaped while attaching.
   [[nodiscard]] std::uint32_t reaped() const noexcept { return reaped_; }
@@ -61,6 +67,8 @@ class Attachment {
   }
 
  private:
+  void attach(layout::Role role, bool single, const std::string& name, Clock::time_point until);
+
   Ring& ring_;
   ProcessIdentity self_;
   std::uint32_t index_ = 0;

@@ -11,13 +11,22 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <utility>
 
 #include "shmq/cursor_semaphore.hpp"
 #include "shmq/robust_mutex.hpp"
 #include "shmq/segment.hpp"
 
 namespace shmq {
+
+// CLOCK_MONOTONIC in nanoseconds: one clock for every process of the host (leases).
+[[nodiscard]] inline std::uint64_t monotonic_ns() noexcept {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+          .count());
+}
 
 // A run of positions handed to one process.
 struct PositionRange {
@@ -44,7 +53,8 @@ class Ring {
   // each. Half the L1 cache: what is fetched is still there when the walk gets to it.
   static constexpr std::size_t kPrefetchDistance = 16 * 1024;
 
-  explicit Ring(const Segment& segment) noexcept;
+  // `stop`: the attaching process's stop flag (may be null), honoured by every wait on the mutex.
+  explicit Ring(const Segment& segment, const std::atomic<bool>* stop = nullptr) noexcept;
 
   [[nodiscard]] layout::Header& header() const noexcept { return header_; }
   [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
@@ -128,18 +138,27 @@ class Ring {
                                        std::atomic<std::uint64_t>& hint, std::uint32_t index,
                                        std::uint32_t max, std::string_view step) noexcept;
 
-  // Runs `body` holding the mutex; first repairs what a holder that died left behind.
+  // Runs `body` holding the mutex; first repairs what a holder that died left behind. Throws
+  // QueueFault if the mutex is not had by `until` (timeout), the stop flag is raised
+  // (cancelled), or the mutex or what it protects is corrupt; public calls turn it into their
+  // Status.
+  template <class Body>
+  decltype(auto) locked(Clock::time_point until, Body&& body) {
+    MutexGuard guard(mutex_, until, stop_, [this] { repair_after_holder_died(); });
+    return body();
+  }
+  // locked() with no deadline: for steps that must not be left half-done (publishing,
+  // releasing, detaching); the stop flag and a corrupt mutex still end the wait.
   template <class Body>
   decltype(auto) locked(Body&& body) {
-    MutexGuard guard(mutex_, [this] { repair_after_holder_died(); });
-    return body();
+    return locked(Clock::time_point::max(), std::forward<Body>(body));
   }
 
   // Runs `body` holding the mutex as the mover for process entry `index`: `body` may journal
   // and move cursors, and if this process dies inside it, the next locker retires the entry.
   template <class Body>
-  decltype(auto) locked_as_mover(std::uint32_t index, Body&& body) {
-    return locked([&] {
+  decltype(auto) locked_as_mover(std::uint32_t index, Clock::time_point until, Body&& body) {
+    return locked(until, [&] {
       MoverMark mark(header_.mutex.mover, index);
       return body();
     });
@@ -155,8 +174,15 @@ class Ring {
   // a producer's unpublished slots are skipped, a consumer's unfinished messages become
   // deliverable again.
   void retire_locked(std::uint32_t index) noexcept;
-  // Retires every entry whose process is dead; returns how many.
-  std::uint32_t reap_dead_locked() noexcept;
+  // Retires every entry whose process is dead; returns how many. Throws QueueFault(corrupt) if
+  // an entry in use is not a valid entry (it is never taken for a process that left).
+  std::uint32_t reap_dead_locked();
+  // Hands what live consumers have held past their lease (multi-consumer) to the others, as if
+  // they had died; returns how many consumers lost theirs. `now_ns`: monotonic_ns().
+  std::uint32_t expire_leases_locked(std::uint64_t now_ns) noexcept;
+  // What a process that waits does about its peers: reap_dead_locked(), then
+  // expire_leases_locked(). Returns how many dead processes it reaped.
+  std::uint32_t recover_locked();
   // Multi-consumer: takes up to `max` orphaned messages (left by a consumer that died), if any,
   // journalling them in process entry `index` before claiming them.
   PositionRange take_orphans_locked(std::uint32_t index, std::uint32_t max) noexcept;
@@ -183,13 +209,18 @@ class Ring {
     std::atomic<std::uint32_t>& mover_;
   };
 
-  void repair_after_holder_died() noexcept;
+  void repair_after_holder_died();
+  // Throws QueueFault(corrupt) naming entry `index` unless it is free or a valid entry in use.
+  void check_entry_locked(std::uint32_t index) const;
   void retire_producer_locked(layout::ProcessEntry& entry) noexcept;
   // Of the positions [visible, limit) a single producer owns, gives the unwritten tail back to
   // the room word and returns the rest.
   PositionRange return_unwritten_reserve_locked(std::uint64_t visible,
                                                 std::uint64_t limit) noexcept;
   void retire_consumer_locked(layout::ProcessEntry& entry) noexcept;
+  // Multi-consumer: makes the unfinished messages in an entry's journal deliverable again and
+  // empties the journal.
+  void orphan_held_locked(layout::ProcessEntry& entry) noexcept;
 
   const Segment& segment_;
   layout::Header& header_;
@@ -197,6 +228,7 @@ class Ring {
   CursorSemaphore room_;
   CursorSemaphore items_;
   RobustMutex mutex_;
+  const std::atomic<bool>* stop_;
   std::uint64_t mask_;
   bool power_of_two_;
   std::uint32_t prefetch_ahead_;

@@ -3,11 +3,29 @@
 // When a holder dies, the kernel hands the mutex to the next locker with EOWNERDEAD; that locker
 // runs the caller's repair function on the state the mutex protects, marks the mutex consistent
 // and goes on. Critical sections are short (cursor updates, never a copy).
+//
+// The segment is untrusted, so the mutex may be in a state no live process explains: a lock word
+// naming a thread that does not exist (the kernel never hands such a mutex on), or bytes that
+// glibc rejects. A locker waits in slices, so it honours its deadline and stop flag, and between
+// slices judges the lock word: such a mutex is reported corrupt, not waited on for ever.
 #pragma once
 
+#include <atomic>
+#include <string>
+
+#include "shmq/cursor_semaphore.hpp"
+#include "shmq/errors.hpp"
 #include "shmq/layout.hpp"
 
 namespace shmq {
+
+enum class LockOutcome : std::uint8_t {
+  held,            // we hold it
+  held_after_death,  // we hold it; the previous holder died in it: repair, then mark_consistent()
+  timeout,         // `until` passed while a live process held it
+  cancelled,       // the stop flag was raised while we waited
+  corrupt,         // it is in a state no live process can explain (see above)
+};
 
 class RobustMutex {
  public:
@@ -16,27 +34,61 @@ class RobustMutex {
   // Creator only, before the segment is marked ready. Throws shmq::Error on failure.
   static void initialise(layout::MutexData& data);
 
-  // Blocks until held: retries for a few microseconds first (see robust_mutex.cpp), then sleeps
-  // in the kernel. Returns true if the previous holder died while holding it (the caller
-  // must then repair what it protects before relying on it). Throws shmq::Error if the mutex is
-  // unusable.
-  [[nodiscard]] bool lock();
+  // Blocks until held, `until` passes or `stop` is raised (each noticed within a slice, so a
+  // call whose deadline has passed still waits one slice for a holder that is only busy).
+  // Retries for a few microseconds first (see robust_mutex.cpp), then sleeps in the kernel.
+  // Never throws. `why` receives the reason for corrupt.
+  [[nodiscard]] LockOutcome lock(Clock::time_point until, const std::atomic<bool>* stop,
+                                 std::string* why = nullptr) noexcept;
   void unlock() noexcept;
-  // Call after lock() returned true and the protected state is repaired.
+  // Call after lock() returned held_after_death and the protected state is repaired.
   void mark_consistent() noexcept;
 
  private:
   layout::MutexData& data_;
 };
 
-// Holds the mutex for a scope; runs `repair` first if the previous holder died.
+// A queue operation could not go on: the public call that ran into it returns `status` (or, when
+// attaching, throws shmq::Error). Internal to the library; never leaves a public call.
+class QueueFault {
+ public:
+  QueueFault(Status status, std::string why) : status_(status), why_(std::move(why)) {}
+  [[nodiscard]] Status status() const noexcept { return status_; }
+  [[nodiscard]] const std::string& why() const noexcept { return why_; }
+
+ private:
+  Status status_;
+  std::string why_;
+};
+
+// Holds the mutex for a scope; runs `repair` first if the previous holder died. Throws
+// QueueFault if the mutex cannot be had (timeout, cancelled, corrupt) or the repair found the
+// state it protects corrupt.
 class MutexGuard {
  public:
   template <class Repair>
-  MutexGuard(RobustMutex& mutex, Repair&& repair) : mutex_(mutex) {
-    if (mutex_.lock()) {
-      repair();
-      mutex_.mark_consistent();
+  MutexGuard(RobustMutex& mutex, Clock::time_point until, const std::atomic<bool>* stop,
+             Repair&& repair)
+      : mutex_(mutex) {
+    std::string why;
+    switch (mutex_.lock(until, stop, &why)) {
+      case LockOutcome::held:
+        return;
+      case LockOutcome::held_after_death:
+        try {
+          repair();
+        } catch (...) {
+          mutex_.unlock();  // not consistent: every later locker is told it is corrupt
+          throw;
+        }
+        mutex_.mark_consistent();
+        return;
+      case LockOutcome::timeout:
+        throw QueueFault(Status::timeout, "its mutex stayed held past the deadline");
+      case LockOutcome::cancelled:
+        throw QueueFault(Status::cancelled, "stopped while waiting for its mutex");
+      case LockOutcome::corrupt:
+        throw QueueFault(Status::corrupt, why);
     }
   }
   ~MutexGuard() { mutex_.unlock(); }
