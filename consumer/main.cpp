@@ -239,7 +239,8 @@ int run(int argc, char** argv) {
   if (!parse_command_line(argc, argv, "consumer", kSynopsis, description, values)) return kExitOk;
   const Settings settings = read_settings(values);
   if (settings.common.remove) {
-    return remove_queue("consumer", settings.common.name, settings.common.quiet, false);
+    return remove_queue("consumer", settings.common.name, settings.common.quiet, false,
+                        settings.common.config);
   }
 
   const auto& stop = install_stop_handlers();

@@ -284,7 +284,8 @@ int run(int argc, char** argv) {
   if (!parse_command_line(argc, argv, "producer", kSynopsis, description, values)) return kExitOk;
   const Settings settings = read_settings(values);
   if (settings.common.remove) {
-    return remove_queue("producer", settings.common.name, settings.common.quiet, false);
+    return remove_queue("producer", settings.common.name, settings.common.quiet, false,
+                        settings.common.config);
   }
 
   // Open the input and the --progress file before the queue, so that a bad path creates nothing.

@@ -25,7 +25,8 @@ constexpr const char* kSynopsis =
     "  stat NAME     one queue in detail: header, depth, high water, totals, rates, waits,\n"
     "                recoveries and every attached process (pid, role, alive)\n"
     "  check NAME    validate a queue and say what is wrong; exit 0 if healthy, 3 if not\n"
-    "  remove NAME   remove a queue; refused (exit 7) while live processes are attached\n"
+    "  remove NAME   remove a queue; refused (exit 7) while live processes are attached, and\n"
+    "                (exit 3) for another user's file that is no queue, or no regular file\n"
     "States: healthy; stale (dead processes still attached: the next process to attach or wait\n"
     "repairs it); corrupt (an invariant is broken: remove and recreate it).";
 

@@ -156,7 +156,8 @@ void add_common_options(po::options_description& description) {
       ("quiet,q", "print no statistics and no progress line")
       ("verbose,v", "log every message")
       ("json", po::value<std::string>(), "write final statistics as JSON to this file")
-      ("remove", "remove the named queue and exit (refused, exit 7, while processes are attached)")
+      ("remove", "remove the named queue and exit (refused, exit 7, while processes are attached; "
+                 "exit 3 for another user's file that is no queue)")
       ("help,h", "show this help")
       ("version", "show the version");
 }
@@ -256,10 +257,11 @@ void report_repairs(const char* program, const CommonOptions& options, std::uint
   }
 }
 
-int remove_queue(const char* program, const std::string& name, bool quiet, bool force) {
+int remove_queue(const char* program, const std::string& name, bool quiet, bool force,
+                 const QueueConfig& config) {
   try {
     std::string live;
-    for (const auto& process : inspect_queue(name).processes) {
+    for (const auto& process : inspect_queue(name, config).processes) {
       if (process.alive) live += (live.empty() ? "" : ", ") + std::to_string(process.pid);
     }
     if (!live.empty() && !force) {
@@ -268,7 +270,8 @@ int remove_queue(const char* program, const std::string& name, bool quiet, bool 
       return kExitInUse;
     }
   } catch (const Error& e) {
-    // A broken queue is removed all the same; another program's file is not.
+    // A broken queue of ours is removed all the same; another program's or another user's file
+    // that is no queue (incompatible), or no regular file, is not.
     if (e.code() == ErrorCode::incompatible || e.code() == ErrorCode::invalid_name) throw;
   }
   if (!Segment::remove(name)) {

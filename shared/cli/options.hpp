@@ -73,7 +73,9 @@ void report_repairs(const char* program, const CommonOptions& options, std::uint
                     bool replaced_abandoned);
 
 // Removes a queue (--remove, shmq remove) and reports what happened. Refused with kExitInUse
-// while live processes are attached, unless `force`.
-int remove_queue(const char* program, const std::string& name, bool quiet, bool force);
+// while live processes are attached, unless `force`. A broken queue is removed if it is ours (or
+// config.allowed_owner's); another user's file that is no queue, or no regular file, is refused.
+int remove_queue(const char* program, const std::string& name, bool quiet, bool force,
+                 const QueueConfig& config = {});
 
 }  // namespace shmq::cli

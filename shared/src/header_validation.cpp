@@ -10,9 +10,9 @@ namespace {
 
 std::string quoted(const char* name) { return std::string("queue '") + name + "'"; }
 
+// No advice here: whether the file may be removed depends on whose it is (see Segment).
 [[noreturn]] void corrupt(const char* name, const std::string& what) {
-  throw Error(ErrorCode::corrupt,
-              quoted(name) + " is corrupt: " + what + " (remove it with --remove and recreate)");
+  throw Error(ErrorCode::corrupt, quoted(name) + " is corrupt: " + what);
 }
 
 std::string octal(std::uint32_t mode) {
@@ -109,12 +109,16 @@ Geometry validate_identity(const layout::IdentityFields& fields, std::uint64_t a
                   (fields.flags & layout::kMultiConsumer) != 0};
 }
 
+bool is_foreign(std::uint32_t owner, const QueueConfig& config, std::uint32_t self) {
+  return owner != self && owner != config.allowed_owner.value_or(self);
+}
+
 void check_file_facts(const FileFacts& facts, const QueueConfig& config, std::uint32_t self,
                       const char* name) {
   if (!facts.regular) {
     throw Error(ErrorCode::incompatible, quoted(name) + " is not a regular file; refusing it");
   }
-  if (facts.owner != self && facts.owner != config.allowed_owner.value_or(self)) {
+  if (is_foreign(facts.owner, config, self)) {
     throw Error(ErrorCode::permission_denied,
                 quoted(name) + " belongs to uid " + std::to_string(facts.owner) +
                     ", not to us; refusing a queue another user created (see --allow-owner)");

@@ -148,8 +148,8 @@ QueueState QueueSnapshot::state() const noexcept {
   return any_dead ? QueueState::stale : QueueState::healthy;
 }
 
-QueueSnapshot inspect_queue(const std::string& name) {
-  const Segment segment = Segment::inspect(name);
+QueueSnapshot inspect_queue(const std::string& name, const QueueConfig& config) {
+  const Segment segment = Segment::inspect(name, config);
   const layout::Header& header = segment.header();
   QueueSnapshot snapshot;
   snapshot.name = name;

@@ -16,6 +16,7 @@
 #include "shmq/header_validation.hpp"
 #include "shmq/names.hpp"
 #include "shmq/robust_mutex.hpp"
+#include "queue_file.hpp"
 #include "truncation_guard.hpp"
 
 namespace shmq {
@@ -24,6 +25,8 @@ namespace bip = boost::interprocess;
 struct Segment::Mapping {
   bip::shared_memory_object shm;
   bip::mapped_region region;
+  std::uint32_t owner = 0;        // the file's uid, as opened
+  bool foreign = false;           // another user's (see is_foreign)
   detail::TruncationWatch watch;  // declared last: stops watching before the region unmaps
 
   // Maps the first `size` bytes and watches them for truncation by another process.
@@ -67,6 +70,18 @@ std::uint64_t file_size(const bip::shared_memory_object& shm, const std::string&
   }
   if (out != nullptr) *out = st;
   return static_cast<std::uint64_t>(st.st_size);
+}
+
+// A file that is no usable queue. Ours may be removed (`advice`) or replaced; another user's is
+// foreign whatever is wrong with it, and nothing that would destroy it is advised.
+[[noreturn]] void refuse_unusable(const Segment::Mapping& mapping, ErrorCode code,
+                                  const std::string& message, const char* advice = "") {
+  if (mapping.foreign) {
+    throw Error(ErrorCode::incompatible, message + "; it belongs to uid " +
+                                             std::to_string(mapping.owner) +
+                                             ", not to us: another user's file, left alone");
+  }
+  throw Error(code, message + advice);
 }
 
 // Polls `done` every 200 us until it returns true or `timeout` passes.
@@ -119,6 +134,7 @@ std::unique_ptr<Segment::Mapping> create(const std::string& name, const QueueCon
 // a queue of any owner and mode may be looked at (the identity is still validated).
 std::unique_ptr<Segment::Mapping> open_existing(const std::string& name, const QueueConfig& config,
                                                 bip::mode_t access) {
+  detail::refuse_unless_regular(name);  // first: Boost's read-only open blocks on a FIFO
   auto mapping = std::make_unique<Segment::Mapping>();
   try {
     mapping->shm = bip::shared_memory_object(bip::open_only, name.c_str(), access);
@@ -129,12 +145,16 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name, const Q
   file_size(mapping->shm, name, &st);
   const FileFacts facts{S_ISREG(st.st_mode), static_cast<std::uint32_t>(st.st_uid),
                         static_cast<std::uint32_t>(st.st_mode & 07777)};
+  const auto self = static_cast<std::uint32_t>(geteuid());
+  // Whose file it is is settled before its size or content says what it is.
+  mapping->owner = facts.owner;
+  mapping->foreign = is_foreign(facts.owner, config, self);
   QueueConfig trusted = config;
   if (access == bip::read_only) {
     trusted.permissions = 07777;
     trusted.allowed_owner = facts.owner;
   }
-  check_file_facts(facts, trusted, static_cast<std::uint32_t>(geteuid()), name.c_str());
+  check_file_facts(facts, trusted, self, name.c_str());
   // A creator sizes the file right after creating it; give it the same grace as for `ready`.
   std::uint64_t size = 0;
   wait_for(config.ready_timeout, [&] {
@@ -142,16 +162,19 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name, const Q
     return size >= layout::kHeaderSize;
   });
   if (size == 0) {
-    throw Error(ErrorCode::not_ready,
-                quoted(name) + " is empty: its creator died before sizing it");
+    refuse_unusable(*mapping, ErrorCode::not_ready,
+                    quoted(name) + " is empty: its creator died before sizing it");
   }
   if (size < layout::kHeaderSize) {
-    throw Error(ErrorCode::corrupt, quoted(name) + " is " + std::to_string(size) +
-                                        " bytes, too small to be a queue (a creator that died, "
-                                        "or another program's file); remove it with --remove");
+    refuse_unusable(*mapping, ErrorCode::corrupt,
+                    quoted(name) + " is " + std::to_string(size) +
+                        " bytes, too small to be a queue (a creator that died, or another "
+                        "program's file)",
+                    "; remove it with --remove");
   }
   if (size > layout::kMaxSegmentSize) {
-    throw Error(ErrorCode::corrupt, quoted(name) + " is larger than any queue can be");
+    refuse_unusable(*mapping, ErrorCode::corrupt,
+                    quoted(name) + " is larger than any queue can be");
   }
   try {
     mapping->map(access, size);
@@ -175,8 +198,8 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name, const Q
                                "this name");
   }
   if (!ready) {
-    throw Error(ErrorCode::not_ready,
-                quoted(name) + " was never marked ready: its creator died while setting it up");
+    refuse_unusable(*mapping, ErrorCode::not_ready,
+                    quoted(name) + " was never marked ready: its creator died while setting it up");
   }
   return mapping;
 }
@@ -186,6 +209,7 @@ std::unique_ptr<Segment::Mapping> open_existing(const std::string& name, const Q
 // valid, and the next opener creates a fresh queue.)
 void remove_if_still_unready(const std::string& name) {
   try {
+    detail::refuse_unless_regular(name);  // Boost's read-only open blocks on a FIFO
     Segment::Mapping mapping;
     mapping.shm = bip::shared_memory_object(bip::open_only, name.c_str(), bip::read_only);
     if (file_size(mapping.shm, name) >= sizeof(layout::Identity)) {
@@ -196,6 +220,8 @@ void remove_if_still_unready(const std::string& name) {
     }
   } catch (const bip::interprocess_exception&) {
     return;  // gone already
+  } catch (const Error&) {
+    return;  // gone, or replaced by something that is not ours to remove
   }
   bip::shared_memory_object::remove(name.c_str());
 }
@@ -212,7 +238,13 @@ Segment::Segment(std::unique_ptr<Mapping> mapping, std::string name, bool create
   if (lost()) {
     throw Error(ErrorCode::corrupt, quoted(name_) + " was truncated while it was being opened");
   }
-  geometry_ = validate_identity(fields, file_size(mapping_->shm, name_), name_.c_str());
+  try {
+    geometry_ = validate_identity(fields, file_size(mapping_->shm, name_), name_.c_str());
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::corrupt) throw;
+    refuse_unusable(*mapping_, ErrorCode::corrupt, e.what(),
+                    " (remove it with --remove and recreate)");
+  }
   if (mapping_->region.get_size() != fields.segment_size) {
     throw Error(ErrorCode::corrupt, quoted(name_) + " changed size while it was being opened");
   }

@@ -74,6 +74,68 @@ echo "not yours" > "$WORK/target"
 ln -s "$WORK/target" "/dev/shm/$q"
 expect_refusal "$q" "symbolic link" "$q"
 [[ $(cat "$WORK/target") == "not yours" ]] || fail "the symlink's target was changed"
+
+# Not a queue, and not ours to touch: every program and tool refuses the name with exit 3 and one
+# line naming `expected` within a few seconds (the old tools blocked in open() on a FIFO for
+# ever), advises nothing that would destroy it, and leaves it as it was.
+expect_left_alone() {  # name, what, expected text
+  local out code command before refusal
+  before=$(stat -c '%F %u %s' "/dev/shm/$1")
+  while read -r -a command; do
+    code=0
+    out=$(timeout -k 1 10 "${command[@]}" 2>&1 >/dev/null < /dev/null) || code=$?
+    [[ $code == 3 ]] || fail "$2: '${command[*]##*/}' exit $code, expected 3 (124: hung): $out"
+    [[ $(wc -l <<< "$out") == 1 ]] || fail "$2: '${command[*]##*/}': not one line: $out"
+    [[ $out == *"$3"* ]] || fail "$2: '${command[*]##*/}': expected '$3' in: $out"
+    [[ $out != *"--remove"* && $out != *"remove it"* ]] ||
+      fail "$2: '${command[*]##*/}' advises removing it: $out"
+    refusal=$out
+  done <<EOF
+$CONSUMER --name $1 --timeout 1 --quiet
+$PRODUCER --name $1 --timeout 1 --quiet --count 1
+$CONSUMER --name $1 --remove
+$PRODUCER --name $1 --remove
+$BIN/shmq stat $1
+$BIN/shmq check $1
+$BIN/shmq remove $1
+EOF
+  [[ $(stat -c '%F %u %s' "/dev/shm/$1" 2>&1) == "$before" ]] || fail "$2: the file was changed"
+  out=$(timeout -k 1 10 "$BIN/shmq" list) || fail "$2: shmq list exit $? (124: hung)"
+  [[ $out != *"$1"* ]] || fail "$2: shmq list shows what is no queue: $out"
+  echo "$2: $refusal"
+}
+
+new_queue directory; q=$Q
+mkdir -m 700 "/dev/shm/$q"
+expect_left_alone "$q" "a directory" "is not a regular file (a directory)"
+
+if [[ $(id -u) == 0 ]]; then
+  new_queue fifo; q=$Q
+  mkfifo -m 600 "/dev/shm/$q"
+  chown 65534 "/dev/shm/$q"
+  expect_left_alone "$q" "another user's FIFO" "is not a regular file (a FIFO)"
+
+  new_queue small-foreign; q=$Q
+  printf 'hello' > "/dev/shm/$q"
+  chmod 600 "/dev/shm/$q"
+  chown 65534 "/dev/shm/$q"
+  expect_left_alone "$q" "another user's 5-byte file" "belongs to uid 65534"
+  "$CONSUMER" --name "$q" --remove --allow-owner 65534 --quiet ||
+    fail "--remove --allow-owner 65534 should remove a broken file of that owner"
+  [[ ! -e /dev/shm/$q ]] || fail "--remove --allow-owner 65534 left the file"
+else
+  echo "not a regular file, another user's file: skipped (chown needs root)"
+fi
+
+echo "our own 5-byte file is a broken queue: --remove is advised and removes it"
+new_queue small-ours; q=$Q
+printf 'hello' > "/dev/shm/$q"
+chmod 600 "/dev/shm/$q"
+code=0; out=$(timeout -k 1 10 "$BIN/shmq" check "$q" 2>&1) || code=$?
+[[ $code == 3 && $out == *"too small"*"--remove"* ]] || fail "check of our small file: $code $out"
+timeout -k 1 10 "$CONSUMER" --name "$q" --remove --quiet || fail "--remove of our small file"
+[[ ! -e /dev/shm/$q ]] || fail "--remove left our small file"
+
 new_queue mismatch; q=$Q
 "$PRODUCER" --name "$q" --capacity 8 --count 1 --size 16 --quiet --timeout 1 || true
 code=0

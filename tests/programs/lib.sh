@@ -11,7 +11,9 @@ PIDS=()
 
 cleanup() {
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  for queue in "${QUEUES[@]}"; do rm -f "/dev/shm/$queue"; done
+  for queue in "${QUEUES[@]}"; do
+    rm -f "/dev/shm/$queue" 2>/dev/null || rmdir "/dev/shm/$queue" 2>/dev/null || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -132,3 +132,15 @@ TEST_CASE("only our own regular files, granting no more than asked, are trusted"
   CHECK(code_for({true, 2000, 0660}, shared) == ErrorCode::permission_denied);
   CHECK(code_for({true, 0, 0662}, shared) == ErrorCode::permission_denied);
 }
+
+TEST_CASE("a file is another user's unless it is ours or the allowed owner's",
+          "[unit][validation]") {
+  QueueConfig config;
+  CHECK_FALSE(is_foreign(1000, config, 1000));
+  CHECK(is_foreign(65534, config, 1000));
+  CHECK(is_foreign(65534, config, 0));  // root's own files are root's, nobody's are not
+  config.allowed_owner = 65534;
+  CHECK_FALSE(is_foreign(65534, config, 0));
+  CHECK_FALSE(is_foreign(0, config, 0));
+  CHECK(is_foreign(2000, config, 0));
+}

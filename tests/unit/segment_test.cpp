@@ -1,9 +1,12 @@
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <fstream>
+#include <future>
+#include <optional>
 #include <vector>
 
 #include "shmq/errors.hpp"
@@ -195,5 +198,89 @@ TEST_CASE("a truncated, extended or foreign file is refused", "[unit][segment]")
   SECTION("another program's file") {
     make_damaged(queue, [](auto& b) { std::fill(b.begin(), b.end(), 'x'); });
     CHECK(open_error(queue.name(), OpenMode::open_only, small()) == ErrorCode::incompatible);
+  }
+}
+
+namespace {
+
+// The error opening `name` gives, or a failure if it blocks: a reader blocked on a FIFO is
+// released by opening the FIFO's write end, so a hang fails the test instead of hanging it.
+Error open_refusal(const TestQueue& queue, bool inspect) {
+  auto opening = std::async(std::launch::async, [&]() -> std::optional<Error> {
+    try {
+      if (inspect) {
+        Segment::inspect(queue.name(), small());
+      } else {
+        Segment::open(queue.name(), OpenMode::open_only, small());
+      }
+    } catch (const Error& e) {
+      return e;
+    }
+    return std::nullopt;
+  });
+  if (opening.wait_for(std::chrono::seconds(5)) == std::future_status::timeout) {
+    const int writer = open(queue.path().c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    opening.wait();
+    if (writer >= 0) close(writer);
+    FAIL("opening blocked for 5 s");
+  }
+  const auto error = opening.get();
+  REQUIRE(error.has_value());
+  return *error;
+}
+
+// Removes a directory planted at a queue's name when the test ends.
+struct PlantedDirectory {
+  explicit PlantedDirectory(const TestQueue& queue) : path(queue.path()) {
+    REQUIRE(mkdir(path.c_str(), 0700) == 0);
+  }
+  ~PlantedDirectory() { rmdir(path.c_str()); }
+  PlantedDirectory(const PlantedDirectory&) = delete;
+  PlantedDirectory& operator=(const PlantedDirectory&) = delete;
+  std::string path;
+};
+
+}  // namespace
+
+TEST_CASE("a FIFO or a directory at the name is refused at once as not a regular file",
+          "[unit][segment]") {
+  TestQueue queue("not-a-file");
+  const bool inspect = GENERATE(true, false);
+  INFO((inspect ? "inspect" : "open"));
+  SECTION("a FIFO") {
+    REQUIRE(mkfifo(queue.path().c_str(), 0600) == 0);
+    const Error error = open_refusal(queue, inspect);
+    CHECK(error.code() == ErrorCode::incompatible);
+    CHECK_THAT(error.what(), Catch::Contains("is not a regular file (a FIFO)"));
+  }
+  SECTION("a directory") {
+    const PlantedDirectory directory(queue);
+    const Error error = open_refusal(queue, inspect);
+    CHECK(error.code() == ErrorCode::incompatible);
+    CHECK_THAT(error.what(), Catch::Contains("is not a regular file (a directory)"));
+  }
+}
+
+TEST_CASE("another user's file that is no queue is foreign whatever its size; ours is broken",
+          "[unit][segment]") {
+  if (geteuid() != 0) {
+    WARN("skipped: giving a file to another user needs root");
+    return;
+  }
+  TestQueue queue("foreign-file");
+  const std::size_t size =
+      GENERATE(std::size_t{0}, std::size_t{5}, std::size_t{100}, std::size_t{8192});
+  INFO("size " << size);
+  write_file(queue.path(), std::vector<char>(size, '\0'));
+  SECTION("another user's") {
+    REQUIRE(chown(queue.path().c_str(), 65534, 65534) == 0);
+    const Error error = open_refusal(queue, true);
+    CHECK(error.code() == ErrorCode::incompatible);
+    CHECK_THAT(error.what(), Catch::Contains("belongs to uid 65534"));
+    CHECK_THAT(error.what(), !Catch::Contains("remove"));
+  }
+  SECTION("our own") {
+    const Error error = open_refusal(queue, true);
+    CHECK((error.code() == ErrorCode::corrupt || error.code() == ErrorCode::not_ready));
   }
 }

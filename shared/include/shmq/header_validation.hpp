@@ -22,6 +22,10 @@ struct FileFacts {
   std::uint32_t mode = 0;   // permission bits (st_mode & 07777)
 };
 
+// Whether a file owned by `owner` is another user's: neither ours (`self`) nor the owner the config
+// explicitly allows. Another user's file that is no valid queue is never ours to remove.
+[[nodiscard]] bool is_foreign(std::uint32_t owner, const QueueConfig& config, std::uint32_t self);
+
 // Checks that a file may be trusted as our queue: a regular file, owned by `self` or by the
 // owner the config explicitly allows, and granting no permission bit beyond config.permissions.
 // Throws permission_denied (or incompatible for a non-file) otherwise.

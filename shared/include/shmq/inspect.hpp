@@ -54,8 +54,9 @@ struct QueueSnapshot {
 
 // Reads a snapshot of the named queue (Segment::inspect). Counters are read one after another
 // while the queue runs; the invariants are checked on a stable reading of both semaphores.
-// Throws shmq::Error as opening does (missing, foreign, corrupt header, ...).
-[[nodiscard]] QueueSnapshot inspect_queue(const std::string& name);
+// Throws shmq::Error as opening does (missing, foreign, corrupt header, ...). Of `config`, only
+// allowed_owner (whose broken file counts as ours) and ready_timeout matter.
+[[nodiscard]] QueueSnapshot inspect_queue(const std::string& name, const QueueConfig& config = {});
 
 // Names under /dev/shm that carry the shmq magic number, sorted. Files that are not shmq queues
 // (including other programs' segments) are left out; broken shmq queues are included.

@@ -21,8 +21,9 @@ class Segment {
   // Throws shmq::Error on every failure; never returns a half-usable segment.
   static Segment open(const std::string& name, OpenMode mode, const QueueConfig& config);
   // Maps an existing queue read-only, for looking at it: never attaches, never writes. Owner and
-  // mode are not enforced (nothing is trusted to be written), the identity is validated as usual.
-  // The header must then only be read.
+  // mode are not enforced (nothing is trusted to be written), the identity is validated as usual;
+  // a file that is no valid queue and belongs to another user (not config.allowed_owner) is
+  // refused as incompatible, never as corrupt. The header must then only be read.
   static Segment inspect(const std::string& name, const QueueConfig& config = {});
   // Removes the name (mappings that exist stay valid). Returns false if there was no such queue;
   // throws shmq::Error if it may not be removed (another user's, in a sticky /dev/shm).
