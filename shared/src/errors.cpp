@@ -16,6 +16,7 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::role_taken: return "role taken";
     case ErrorCode::table_full: return "process table full";
     case ErrorCode::system: return "system error";
+    case ErrorCode::no_space: return "no space";
   }
   return "unknown error";
 }

@@ -25,6 +25,7 @@ enum class ErrorCode : std::uint8_t {
   role_taken,         // a second producer (consumer) on a single-producer (consumer) queue
   table_full,         // no free entry in the attached-process table
   system,             // an operating-system call failed; errno says why
+  no_space,           // /dev/shm (or the memory limit) has no room for the queue being created
 };
 
 [[nodiscard]] std::string_view to_string(ErrorCode code) noexcept;
