@@ -82,10 +82,18 @@ bool wait_for(std::chrono::milliseconds timeout, Predicate done) {
   return true;
 }
 
-// Bytes as a person reads them: "64.0 MiB".
-std::string mebibytes(std::uint64_t bytes) {
-  const auto tenths = (bytes * 10 + (1U << 19)) >> 20;  // rounded to a tenth of a MiB
-  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " MiB";
+// Bytes as a person reads them: "512 B", "24.4 KiB", "64.0 MiB", "1.5 GiB".
+std::string readable_size(std::uint64_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  const char* const units[] = {"KiB", "MiB", "GiB"};
+  int unit = 0;
+  std::uint64_t scale = 1024;
+  while (unit < 2 && bytes >= scale * 1024) {
+    scale *= 1024;
+    ++unit;
+  }
+  const std::uint64_t tenths = (bytes * 10 + scale / 2) / scale;  // rounded to a tenth
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " " + units[unit];
 }
 
 [[noreturn]] void throw_no_space(int fd, const std::string& name, std::uint64_t size, int err) {
@@ -94,10 +102,10 @@ std::string mebibytes(std::uint64_t bytes) {
   const std::uint64_t free_bytes = known ? std::uint64_t{fs.f_bavail} * fs.f_frsize : 0;
   const std::uint64_t total = known ? std::uint64_t{fs.f_blocks} * fs.f_frsize : 0;
   std::string room =
-      known ? mebibytes(free_bytes) + " free of " + mebibytes(total) : "unknown room";
+      known ? readable_size(free_bytes) + " free of " + readable_size(total) : "unknown room";
   if (err == ENOMEM) room += ", and the memory limit allows less";
   throw Error(ErrorCode::no_space,
-              "cannot create " + quoted(name) + ": it needs " + mebibytes(size) + " (" +
+              "cannot create " + quoted(name) + ": it needs " + readable_size(size) + " (" +
                   std::to_string(size) + " bytes) and /dev/shm has " + room +
                   "; give /dev/shm more room (e.g. docker run --shm-size) or make the queue "
                   "smaller",
