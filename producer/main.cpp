@@ -112,16 +112,29 @@ bool claim_or_stop(Producer& producer, WriteBatch& batch, std::uint64_t wanted,
   return false;
 }
 
-// Publishes a filled batch of `messages` and `bytes` in all, keeps --progress FILE and the
-// progress line current, and paces with --delay.
-void publish(Producer& producer, WriteBatch& batch, std::uint64_t messages, std::uint64_t bytes,
+// Whether the handle still stands for the queue: a claim of no slots takes nothing, and says
+// lost once the mapping was lost (a batch filled after that went into private zero pages).
+bool still_in_queue(Producer& producer) {
+  WriteBatch none;
+  return producer.claim(none, 0, Clock::time_point::min()) != Status::lost;
+}
+
+// Publishes a filled batch of `messages` and `bytes` in all and counts it as accepted only if the
+// queue was not lost meanwhile; keeps --progress FILE and the progress line current, and paces
+// with --delay. Returns false (the run stops) if the queue was lost.
+bool publish(Producer& producer, WriteBatch& batch, std::uint64_t messages, std::uint64_t bytes,
              const Settings& settings, Progress& progress) {
+  producer.publish(batch);
+  if (!still_in_queue(producer)) {
+    progress.stop_on(Status::lost, "producer", settings.common.name);
+    return false;
+  }
   progress.messages += messages;
   progress.bytes += bytes;
-  producer.publish(batch);
   progress.file.record(progress.messages);
   if (progress.line.due()) progress.line.draw(progress.messages, progress.bytes, producer.depth());
   if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
+  return true;
 }
 
 int open_input(const std::string& path) {
@@ -190,7 +203,7 @@ bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
       bytes += fill_slot(batch, i, lines, next, slot_ends[i], settings.common.verbose);
       next = slot_ends[i];
     }
-    publish(producer, batch, next - first, bytes, settings, progress);
+    if (!publish(producer, batch, next - first, bytes, settings, progress)) return false;
   }
   if (fitting == lines.size()) return true;
   std::cerr << "producer: line " << first_line_number + fitting << " is " << lines[fitting].size()
@@ -240,7 +253,7 @@ void send_generated(Producer& producer, const Settings& settings, Progress& prog
           [&](std::span<std::byte> at, std::uint32_t k) { writer.write(at, slot_first + k); });
     }
     const std::uint64_t sent = sequence - first;
-    publish(producer, batch, sent, sent * settings.size, settings, progress);
+    if (!publish(producer, batch, sent, sent * settings.size, settings, progress)) return;
   }
 }
 
@@ -256,7 +269,7 @@ void send_demo(Producer& producer, const Settings& settings, Progress& progress)
     if (!claim_or_stop(producer, batch, 1, settings, progress)) return;
     std::memcpy(batch.buffer(0).data(), text.data(), text.size());
     batch.set_length(0, static_cast<std::uint32_t>(text.size()));
-    publish(producer, batch, 1, text.size(), settings, progress);
+    if (!publish(producer, batch, 1, text.size(), settings, progress)) return;
   }
 }
 

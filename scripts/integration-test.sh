@@ -5,14 +5,21 @@
 #   sent  received  lost  duplicated  corrupt  (+ the queue's recoveries)  seconds
 # Exits non-zero on any loss, corruption, excess duplicates, or hang.
 #
+# --shm-size SIZE runs it all in a private mount namespace with a tmpfs of SIZE (e.g. 16m) on
+# /dev/shm, filled up: first a full /dev/shm, where a producer and a consumer must refuse the
+# queue (exit 3, saying what it needs) and accept nothing; then the queue is created and the rest
+# of /dev/shm filled with ballast for the whole run. (Skipped, exit 0, where unshare -m or the
+# mount is not permitted.)
+#
 #   scripts/integration-test.sh [--producers P] [--consumers C] [--count N] [--size B]
 #       [--kill-producers K] [--kill-consumers K] [--capacity N] [--batch N] [--bin DIR]
-#       [--limit SECONDS]
+#       [--limit SECONDS] [--shm-size SIZE]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PRODUCERS=3 CONSUMERS=2 COUNT=200000 SIZE=64 KILL_PRODUCERS=0 KILL_CONSUMERS=0
-CAPACITY=256 BATCH=32 BIN=$ROOT/build/bin LIMIT=600
+CAPACITY=256 BATCH=32 BIN=$ROOT/build/bin LIMIT=600 SHM_SIZE=""
+ARGUMENTS=("$@")
 while (($#)); do
   case $1 in
     --producers) PRODUCERS=$2 ;;
@@ -25,13 +32,29 @@ while (($#)); do
     --batch) BATCH=$2 ;;
     --bin) BIN=$2 ;;
     --limit) LIMIT=$2 ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    --shm-size) SHM_SIZE=$2 ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "integration-test: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift 2
 done
 
+# --shm-size: the same script again, in a mount namespace of its own (it, and the mount, end
+# with the script).
+if [[ -n $SHM_SIZE && -z ${SHMQ_INTEGRATION_PRIVATE_SHM:-} ]]; then
+  if ! unshare -m true 2>/dev/null; then
+    echo "integration-test: SKIP: --shm-size needs unshare -m (root or CAP_SYS_ADMIN)"
+    exit 0
+  fi
+  SHMQ_INTEGRATION_PRIVATE_SHM=1 exec unshare -m bash "$0" "${ARGUMENTS[@]}"
+fi
+if [[ -n $SHM_SIZE ]] && ! mount -t tmpfs -o "size=$SHM_SIZE" tmpfs /dev/shm 2>/dev/null; then
+  echo "integration-test: SKIP: cannot mount a tmpfs of $SHM_SIZE on /dev/shm"
+  exit 0
+fi
+
 QUEUE=shmq-integration-$$
+BALLAST=shmq-integration-ballast-$$
 WORK=$(mktemp -d /tmp/shmq-integration.XXXXXX)
 START=$EPOCHREALTIME
 SUPERVISORS=()
@@ -44,6 +67,7 @@ cleanup() {
   for f in "$WORK"/pid.*; do [[ -e $f ]] && kill -9 "$(cat "$f")" 2>/dev/null; done
   wait 2>/dev/null
   "$BIN/consumer" --name "$QUEUE" --remove --quiet 2>/dev/null
+  rm -f "/dev/shm/$BALLAST"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -117,12 +141,56 @@ killer() {
   done
 }
 
+# Fills what is left of /dev/shm with the ballast file.
+fill_shm() {
+  cat /dev/zero >> "/dev/shm/$BALLAST" 2>/dev/null || true
+  [[ $(stat -f -c %a /dev/shm) == 0 ]] && return 0
+  echo "integration-test: /dev/shm is not full: $(df /dev/shm | tail -1)" >&2
+  exit 1
+}
+
+# On a full /dev/shm, a program refuses to create the queue: exit 3, one line saying what it
+# needs, no file left behind.
+expect_refusal_on_full_shm() {  # program, its own options...
+  local program=$1 rc=0 out
+  shift
+  out=$(timeout -k 5 "$LIMIT" "$BIN/$program" "${COMMON[@]}" "$@" --timeout 10 2>&1 >/dev/null) ||
+    rc=$?
+  if [[ $rc != 3 || $out != *"needs"*"/dev/shm has"* || -e /dev/shm/$QUEUE ]]; then
+    echo "integration-test: on a full /dev/shm, $program exited $rc: $out" >&2
+    exit 1
+  fi
+  echo "integration-test: full /dev/shm: $out"
+}
+
+# Waits (bounded) until the queue is created and marked ready.
+wait_until_ready() {
+  for _ in $(seq 1000); do
+    "$BIN/shmq" check "$QUEUE" >/dev/null 2>&1 && return 0
+    sleep 0.01
+  done
+  echo "integration-test: the queue never became ready" >&2
+  exit 1
+}
+
+# --shm-size: nothing may be accepted while /dev/shm is full (the refused producer's --progress
+# goes to the tally, its id is 99999).
+if [[ -n $SHM_SIZE ]]; then
+  fill_shm
+  expect_refusal_on_full_shm consumer --verify-checksum --record "$WORK/records.refused"
+  expect_refusal_on_full_shm producer --count "$COUNT" --size "$SIZE" --producer-id 99999 \
+    --progress "$WORK/progress.refused"
+  rm -f "/dev/shm/$BALLAST"
+fi
+
 # The keeper: a producer that sends nothing and stays attached until we close its input, so that
 # consumers do not see end of stream while every real producer happens to be dead or restarting.
 mkfifo "$WORK/keeper"
-"$BIN/producer" "${COMMON[@]}" --input "$WORK/keeper" --producer-id 0 &
+timeout -k 5 "$LIMIT" "$BIN/producer" "${COMMON[@]}" --input "$WORK/keeper" --producer-id 0 &
 KEEPER=$!
 exec 3> "$WORK/keeper"
+# --shm-size: the queue exists (the keeper created it); nothing else may have a page from now on.
+if [[ -n $SHM_SIZE ]]; then wait_until_ready; fill_shm; fi
 
 for ((c = 1; c <= CONSUMERS; c++)); do consumer_slot "$c" 3>&- & SUPERVISORS+=($!); done
 for ((p = 1; p <= PRODUCERS; p++)); do producer_slot "$p" 3>&- & SUPERVISORS+=($!); done

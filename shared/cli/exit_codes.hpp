@@ -7,7 +7,8 @@ enum ExitCode : int {
   kExitOk = 0,           // done; for a consumer: end of stream reached
   kExitFailure = 1,      // a runtime failure: I/O error, unexpected system error
   kExitUsage = 2,        // bad command line
-  kExitBadQueue = 3,     // the queue is missing, corrupt, incompatible, foreign or mismatched
+  kExitBadQueue = 3,     // the queue is missing, corrupt, incompatible, foreign, mismatched,
+                         // has no room in /dev/shm, or was lost while in use
   kExitTimeout = 4,      // --timeout passed before the work was done
   kExitVerify = 5,       // consumer --verify found lost, duplicated, reordered or corrupt messages
   kExitRejected = 6,     // producer: an input message was larger than the slot size
@@ -21,8 +22,8 @@ inline constexpr const char* kExitCodeHelp =
     "  1    runtime failure (I/O error, system error)\n"
     "  2    usage error\n"
     "  3    invalid queue (missing, corrupt, incompatible, foreign, not a regular file, geometry\n"
-    "       or mode mismatch; removing another user's file that is no queue; shmq check: not\n"
-    "       healthy)\n"
+    "       or mode mismatch, no room in /dev/shm to create it, lost while in use; removing\n"
+    "       another user's file that is no queue; shmq check: not healthy)\n"
     "  4    timeout (--timeout passed)\n"
     "  5    verification failed (consumer --verify)\n"
     "  6    message rejected: larger than the queue's slot size (producer)\n"

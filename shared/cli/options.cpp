@@ -83,6 +83,7 @@ int exit_code_for(ErrorCode code) {
     case ErrorCode::geometry_mismatch:
     case ErrorCode::role_taken:
     case ErrorCode::table_full:
+    case ErrorCode::no_space:
       return kExitBadQueue;
     case ErrorCode::timeout:
       return kExitTimeout;

@@ -21,7 +21,9 @@ void RunEnd::stop_on(Status status, const char* program, const std::string& queu
       return;
     case Status::lost:
       std::cerr << program << ": queue '" << queue
-                << "' was truncated by another process while in use; stopping\n";
+                << "' was lost while in use: its file was truncated by another process, or had "
+                   "a page /dev/shm could not supply, or our entry was retired by a process that "
+                   "cannot see us (another PID namespace); stopping\n";
       stop(kExitBadQueue, "queue lost");
       return;
     case Status::corrupt:

@@ -18,6 +18,7 @@ std::string_view to_string(ErrorCode code) noexcept {
     case ErrorCode::timeout: return "timeout";
     case ErrorCode::cancelled: return "cancelled";
     case ErrorCode::system: return "system error";
+    case ErrorCode::no_space: return "no space";
   }
   return "unknown error";
 }

@@ -1,7 +1,9 @@
 #include "shmq/segment.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <boost/interprocess/mapped_region.hpp>
@@ -95,8 +97,53 @@ bool wait_for(std::chrono::milliseconds timeout, Predicate done) {
   return true;
 }
 
+// Bytes as a person reads them: "512 B", "24.4 KiB", "64.0 MiB", "1.5 GiB".
+std::string readable_size(std::uint64_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  const char* const units[] = {"KiB", "MiB", "GiB"};
+  int unit = 0;
+  std::uint64_t scale = 1024;
+  while (unit < 2 && bytes >= scale * 1024) {
+    scale *= 1024;
+    ++unit;
+  }
+  const std::uint64_t tenths = (bytes * 10 + scale / 2) / scale;  // rounded to a tenth
+  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " " + units[unit];
+}
+
+[[noreturn]] void throw_no_space(int fd, const std::string& name, std::uint64_t size, int err) {
+  struct statvfs fs {};
+  const bool known = fstatvfs(fd, &fs) == 0;
+  const std::uint64_t free_bytes = known ? std::uint64_t{fs.f_bavail} * fs.f_frsize : 0;
+  const std::uint64_t total = known ? std::uint64_t{fs.f_blocks} * fs.f_frsize : 0;
+  std::string room =
+      known ? readable_size(free_bytes) + " free of " + readable_size(total) : "unknown room";
+  if (err == ENOMEM) room += ", and the memory limit allows less";
+  throw Error(ErrorCode::no_space,
+              "cannot create " + quoted(name) + ": it needs " + readable_size(size) + " (" +
+                  std::to_string(size) + " bytes) and /dev/shm has " + room +
+                  "; give /dev/shm more room (e.g. docker run --shm-size) or make the queue "
+                  "smaller",
+              err);
+}
+
+// Allocates every page of the file now: a sparse file on a full /dev/shm would take our writes
+// and lose them (SIGBUS, the mapping lost; see truncation_guard.hpp) long after creation.
+void reserve_pages(const bip::shared_memory_object& shm, const std::string& name,
+                   std::uint64_t size) {
+  const int fd = shm.get_mapping_handle().handle;
+  int err = 0;
+  do {
+    err = posix_fallocate(fd, 0, static_cast<off_t>(size));  // also sets the file's size
+  } while (err == EINTR);
+  if (err == 0) return;
+  if (err == ENOSPC || err == ENOMEM) throw_no_space(fd, name, size, err);
+  throw Error(ErrorCode::system, "cannot allocate " + quoted(name) + ": " + std::strerror(err),
+              err);
+}
+
 void initialise_header(void* base, const Geometry& geometry) {
-  // The file is fresh from ftruncate, so every byte is zero; construct the header over it.
+  // The file is freshly allocated, so every byte is zero; construct the header over it.
   auto* header = new (base) layout::Header{};
   CursorSemaphore::initialise(header->room, geometry.capacity);
   CursorSemaphore::initialise(header->items, 0);
@@ -117,7 +164,7 @@ std::unique_ptr<Segment::Mapping> create(const std::string& name, const QueueCon
   }
   try {
     const auto size = layout::segment_size_for(geometry.capacity, geometry.slot_size);
-    mapping->shm.truncate(static_cast<bip::offset_t>(size));
+    reserve_pages(mapping->shm, name, size);
     mapping->map(bip::read_write, size);
     initialise_header(mapping->region.get_address(), geometry);
   } catch (const bip::interprocess_exception& e) {

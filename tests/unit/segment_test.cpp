@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -282,5 +283,42 @@ TEST_CASE("another user's file that is no queue is foreign whatever its size; ou
   SECTION("our own") {
     const Error error = open_refusal(queue, true);
     CHECK((error.code() == ErrorCode::corrupt || error.code() == ErrorCode::not_ready));
+  }
+}
+
+TEST_CASE("a created queue has its pages allocated, not left sparse", "[unit][segment]") {
+  TestQueue queue("allocated");
+  const Segment created = Segment::open(queue.name(), OpenMode::create_only, small(8, 1 << 20));
+  struct stat st {};
+  REQUIRE(stat(queue.path().c_str(), &st) == 0);
+  // A sparse file would fail a write later, when /dev/shm is full (SIGBUS, the queue lost).
+  CHECK(st.st_blocks * 512 >= st.st_size);
+}
+
+TEST_CASE("a queue larger than /dev/shm is refused at creation and leaves no file",
+          "[unit][segment]") {
+  struct statvfs shm {};
+  REQUIRE(statvfs("/dev/shm", &shm) == 0);
+  const std::uint64_t total = std::uint64_t{shm.f_blocks} * shm.f_frsize;
+  // Larger than the whole tmpfs: the kernel refuses the reservation at once, allocating nothing.
+  const std::uint64_t stride = layout::slot_stride_for(layout::kMaxSlotSize);
+  const std::uint64_t capacity = total / stride + 1;
+  if (total == 0 || layout::segment_size_for(static_cast<std::uint32_t>(capacity),
+                                             layout::kMaxSlotSize) > layout::kMaxSegmentSize) {
+    WARN("skipped: /dev/shm has no size limit, or more room than the largest queue");
+    return;
+  }
+  TestQueue queue("no-space");
+  const QueueConfig config = small(static_cast<std::uint32_t>(capacity), layout::kMaxSlotSize);
+  for (const OpenMode mode : {OpenMode::create_only, OpenMode::open_or_create}) {
+    try {
+      Segment::open(queue.name(), mode, config);
+      FAIL("a queue larger than /dev/shm was created");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::no_space);
+      CHECK_THAT(e.what(), Catch::Contains("needs") && Catch::Contains("/dev/shm has"));
+    }
+    struct stat st {};
+    CHECK(stat(queue.path().c_str(), &st) != 0);  // the half-made file is gone
   }
 }

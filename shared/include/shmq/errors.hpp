@@ -27,6 +27,7 @@ enum class ErrorCode : std::uint8_t {
   timeout,            // attaching: the queue's mutex stayed held past the deadline
   cancelled,          // attaching: the stop flag was raised while waiting for the mutex
   system,             // an operating-system call failed; errno says why
+  no_space,           // /dev/shm (or the memory limit) has no room for the queue being created
 };
 
 [[nodiscard]] std::string_view to_string(ErrorCode code) noexcept;
