@@ -169,20 +169,30 @@ std::uint64_t handle_in_bulk(Sinks& sinks, const ReadBatch& batch) {
 
 // Verifies, records and writes out a batch, all of it out of our hands when this returns: the
 // slots may go back. A full staging buffer may write (and throw UnreadableMessage) on the way.
-void deliver(const Consumer& consumer, const Settings& settings, Sinks& sinks,
+// Returns false, writing nothing more, if our lease on the batch ran out meanwhile (we were
+// stopped): its messages are another consumer's, and the views may show later ones.
+bool deliver(const Consumer& consumer, const Settings& settings, Sinks& sinks,
              const ReadBatch& batch, Progress& progress) {
+  std::uint64_t bytes = 0;
   if (in_bulk(settings, sinks)) {
-    progress.bytes += handle_in_bulk(sinks, batch);
+    bytes = handle_in_bulk(sinks, batch);
   } else {
     for (const auto message : batch) {
       handle(consumer, settings, sinks, message);
-      progress.bytes += message.size();
+      bytes += message.size();
       // Per message: a slot may hold several packed messages.
       if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
     }
   }
+  if (!consumer.still_holds(batch)) {
+    if (sinks.record) sinks.record->discard_pending();
+    if (sinks.output) sinks.output->discard_pending();
+    return false;
+  }
   if (sinks.record) sinks.record->flush();
   if (sinks.output) sinks.output->flush();
+  progress.bytes += bytes;
+  return true;
 }
 
 void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progress& progress) {
@@ -194,19 +204,23 @@ void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progres
       return;
     }
     if (!progress.since_first_message && !batch.empty()) progress.since_first_message.emplace();
+    bool delivered = false;
     try {
-      deliver(consumer, settings, sinks, batch, progress);
+      delivered = deliver(consumer, settings, sinks, batch, progress);
     } catch (const UnreadableMessage&) {
       // The slot under a message written in place is gone: the queue was truncated.
       progress.stop_on(Status::lost, "consumer", settings.common.name);
       return;
     }
-    progress.messages += batch.size();
-    if (progress.line.due()) {
-      progress.line.draw(progress.messages, progress.bytes, consumer.depth());
+    // Not delivered: our lease ran out, the batch is another's (release() counts it as lost).
+    if (delivered) {
+      progress.messages += batch.size();
+      if (progress.line.due()) {
+        progress.line.draw(progress.messages, progress.bytes, consumer.depth());
+      }
+      progress.skipped += batch.skipped();
+      progress.corrupt_slots += batch.corrupt();
     }
-    progress.skipped += batch.skipped();
-    progress.corrupt_slots += batch.corrupt();
     consumer.release(batch);
     // A corrupt batch still delivered its good messages; then the run stops.
     if (status == Status::corrupt || stop_requested()) {

@@ -47,8 +47,7 @@ void OutputSink::close_run() {
 void OutputSink::flush() {
   close_run();
   write_vectors();
-  vectors_.clear();
-  staged_ = run_start_ = 0;
+  discard_pending();  // all of it written
 }
 
 void OutputSink::write_vectors() {

@@ -65,6 +65,11 @@ class OutputSink {
   }
   // Copies `bytes`.
   void write_raw(std::span<const std::byte> bytes);
+  // Forgets everything pending, unwritten (what a full staging buffer wrote is gone already).
+  void discard_pending() noexcept {
+    vectors_.clear();
+    staged_ = run_start_ = 0;
+  }
   // Writes everything pending. Throws UnreadableMessage (see there), or std::runtime_error on an
   // I/O error.
   void flush();

@@ -11,14 +11,19 @@
 # of /dev/shm filled with ballast for the whole run. (Skipped, exit 0, where unshare -m or the
 # mount is not permitted.)
 #
+# --stop-consumers K sends SIGSTOP to a random consumer K times, each for --stop-seconds S
+# (default 3) before SIGCONT; consumers run with --lease 1 (and 100 us per message, so that a
+# stop finds one holding a message), so what a stopped one holds goes to the others meanwhile
+# (at-least-once: what it wrote of a batch before it stopped may come twice).
+#
 #   scripts/integration-test.sh [--producers P] [--consumers C] [--count N] [--size B]
 #       [--kill-producers K] [--kill-consumers K] [--capacity N] [--batch N] [--bin DIR]
-#       [--limit SECONDS] [--shm-size SIZE]
+#       [--limit SECONDS] [--shm-size SIZE] [--stop-consumers K] [--stop-seconds S]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PRODUCERS=3 CONSUMERS=2 COUNT=200000 SIZE=64 KILL_PRODUCERS=0 KILL_CONSUMERS=0
-CAPACITY=256 BATCH=32 BIN=$ROOT/build/bin LIMIT=600 SHM_SIZE=""
+CAPACITY=256 BATCH=32 BIN=$ROOT/build/bin LIMIT=600 SHM_SIZE="" STOP_CONSUMERS=0 STOP_SECONDS=3
 ARGUMENTS=("$@")
 while (($#)); do
   case $1 in
@@ -33,7 +38,9 @@ while (($#)); do
     --bin) BIN=$2 ;;
     --limit) LIMIT=$2 ;;
     --shm-size) SHM_SIZE=$2 ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    --stop-consumers) STOP_CONSUMERS=$2 ;;
+    --stop-seconds) STOP_SECONDS=$2 ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "integration-test: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift 2
@@ -63,8 +70,11 @@ cleanup() {
   set +e
   touch "$WORK/stopping"
   [[ -n ${SHMQ_KEEP_SEGMENT:-} ]] && cp "/dev/shm/$QUEUE" "$SHMQ_KEEP_SEGMENT"
-  for pid in "${SUPERVISORS[@]}" ${KEEPER:-} ${KILLER:-} ${PROGRESS:-}; do kill "$pid" 2>/dev/null; done
+  for pid in "${SUPERVISORS[@]}" ${KEEPER:-} ${KILLER:-} ${STOPPER:-} ${PROGRESS:-}; do
+    kill "$pid" 2>/dev/null
+  done
   for f in "$WORK"/pid.*; do [[ -e $f ]] && kill -9 "$(cat "$f")" 2>/dev/null; done
+  [[ -s $WORK/stopped.pid ]] && kill -9 "$(cat "$WORK/stopped.pid")" 2>/dev/null
   wait 2>/dev/null
   "$BIN/consumer" --name "$QUEUE" --remove --quiet 2>/dev/null
   rm -f "/dev/shm/$BALLAST"
@@ -74,6 +84,9 @@ trap cleanup EXIT
 
 COMMON=(--name "$QUEUE" --capacity "$CAPACITY" --slot-size "$SIZE" --producers multi
         --consumers multi --quiet)
+CONSUMER_OPTIONS=()
+# Slowed down, so that a stop nearly always finds a consumer holding a message.
+((STOP_CONSUMERS > 0)) && CONSUMER_OPTIONS=(--lease 1 --delay 0.0001)
 
 # Runs one producer slot: restarts it after a kill -9 with a new id for what is left to send.
 producer_slot() {
@@ -103,7 +116,7 @@ consumer_slot() {
   while :; do
     rc=0
     timeout -k 5 "$LIMIT" "$BIN/consumer" "${COMMON[@]}" --verify-checksum --batch "$BATCH" \
-      --record "$WORK/records.$slot.$generation" --timeout 3 &
+      --record "$WORK/records.$slot.$generation" --timeout 3 "${CONSUMER_OPTIONS[@]}" &
     echo $! > "$WORK/pid.consumer.$slot"
     { wait $! || rc=$?; } 2>/dev/null
     rm -f "$WORK/pid.consumer.$slot"
@@ -117,10 +130,21 @@ consumer_slot() {
   done
 }
 
+# The program under a slot's timeout(1) wrapper, or nothing.
+program_of_slot() {  # pid file
+  local wrapper="" program=""
+  # (A slot's pid file and process come and go under us: every read may fail.)
+  { read -r wrapper < "$1"; } 2>/dev/null || true
+  [[ -n $wrapper ]] || return 0
+  # /proc's children file has no final newline, so read's status says nothing: test the value.
+  { read -r program _ < "/proc/$wrapper/task/$wrapper/children"; } 2>/dev/null || true
+  echo "$program"
+}
+
 # Sends kill -9 to random producers and consumers until both quotas are used up (or nothing
 # is left to kill).
 killer() {
-  local producers_left=$KILL_PRODUCERS consumers_left=$KILL_CONSUMERS role files wrapper victim
+  local producers_left=$KILL_PRODUCERS consumers_left=$KILL_CONSUMERS role files victim
   while ((producers_left + consumers_left > 0)); do
     sleep "0.00$((RANDOM % 5 + 1))"
     if ((RANDOM % (producers_left + consumers_left) < producers_left)); then role=producer; else role=consumer; fi
@@ -129,15 +153,27 @@ killer() {
       [[ $role == producer ]] && producers_left=0  # all producers have finished
       continue
     fi
-    # (A slot's pid file and process come and go under us: every read may fail.)
-    # /proc's children file has no final newline, so read's status says nothing: test the value.
-    wrapper="" victim=""
-    { read -r wrapper < "${files[RANDOM % ${#files[@]}]}"; } 2>/dev/null || true
-    [[ -n $wrapper ]] || continue
     # Kill the program, not its timeout(1) wrapper.
-    { read -r victim _ < "/proc/$wrapper/task/$wrapper/children"; } 2>/dev/null || true
+    victim=$(program_of_slot "${files[RANDOM % ${#files[@]}]}")
     [[ -n $victim ]] && kill -9 "$victim" 2>/dev/null || continue
     if [[ $role == producer ]]; then producers_left=$((producers_left - 1)); else consumers_left=$((consumers_left - 1)); fi
+  done
+}
+
+# Stops a random consumer for STOP_SECONDS, STOP_CONSUMERS times; the others must go on.
+stopper() {
+  local left=$STOP_CONSUMERS files stopped
+  while ((left > 0)); do
+    sleep "0.$((RANDOM % 5 + 1))"
+    files=("$WORK"/pid.consumer.*)
+    [[ -e ${files[0]} ]] || continue
+    stopped=$(program_of_slot "${files[RANDOM % ${#files[@]}]}")
+    echo "$stopped" > "$WORK/stopped.pid"  # for cleanup, should we end while it is stopped
+    [[ -n $stopped ]] && kill -STOP "$stopped" 2>/dev/null || continue
+    echo "consumer" >> "$WORK/stopped"
+    sleep "$STOP_SECONDS"
+    kill -CONT "$stopped" 2>/dev/null || true
+    left=$((left - 1))
   done
 }
 
@@ -195,6 +231,7 @@ if [[ -n $SHM_SIZE ]]; then wait_until_ready; fill_shm; fi
 for ((c = 1; c <= CONSUMERS; c++)); do consumer_slot "$c" 3>&- & SUPERVISORS+=($!); done
 for ((p = 1; p <= PRODUCERS; p++)); do producer_slot "$p" 3>&- & SUPERVISORS+=($!); done
 killer 3>&- & KILLER=$!
+stopper 3>&- & STOPPER=$!
 
 # On a terminal only: a live line of what the queue has seen (never in a pipe or a CI log).
 show_progress() {
@@ -214,6 +251,7 @@ if [[ -t 2 ]]; then show_progress 3>&- & PROGRESS=$!; fi
 status=0
 for ((i = CONSUMERS; i < ${#SUPERVISORS[@]}; i++)); do wait "${SUPERVISORS[i]}" || status=1; done
 wait "$KILLER" || true
+wait "$STOPPER" || status=1
 touch "$WORK/stopping"
 [[ -n ${PROGRESS:-} ]] && wait "$PROGRESS"
 exec 3>&-  # close the keeper's input: it detaches, and consumers reach end of stream
@@ -223,11 +261,13 @@ SECONDS_TAKEN=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", 
 
 killed_producers=$(grep -c producer "$WORK/killed" 2>/dev/null || true)
 killed_consumers=$(grep -c consumer "$WORK/killed" 2>/dev/null || true)
+stopped_consumers=$(grep -c consumer "$WORK/stopped" 2>/dev/null || true)
 echo "integration-test: $PRODUCERS producers x $CONSUMERS consumers, $COUNT messages of $SIZE B each;" \
-     "killed ${killed_producers:-0} producers and ${killed_consumers:-0} consumers"
+     "killed ${killed_producers:-0} producers and ${killed_consumers:-0} consumers," \
+     "stopped ${stopped_consumers:-0} consumers for ${STOP_SECONDS} s each"
 tally=0
 "$BIN/shmq-tally" --records "$WORK"/records.* --progress "$WORK"/progress.* --queue "$QUEUE" \
-  --max-duplicates $((${killed_consumers:-0} * BATCH)) || tally=$?
+  --max-duplicates $(((${killed_consumers:-0} + ${stopped_consumers:-0}) * BATCH)) || tally=$?
 echo "seconds $SECONDS_TAKEN"
 if ((status != 0)); then echo "integration-test: FAIL (a process failed or hung)"; exit 1; fi
 if ((tally != 0)); then echo "integration-test: FAIL"; exit 1; fi

@@ -97,14 +97,15 @@ struct Consumer::Impl {
   // Whether the messages taken at `first` are still ours: no other process has expired our
   // lease and handed them on (always, for a single consumer). Checked after reading them: if
   // they are still ours then, no producer can have overwritten them while we read.
-  [[nodiscard]] bool still_held(std::uint64_t first) const noexcept {
+  [[nodiscard]] bool still_held(std::uint64_t first) noexcept {
     if (!multi) return true;
-    // acquire: our reads of the slots come before the check (as a seqlock's reader checks).
-    std::atomic_thread_fence(std::memory_order_acquire);
-    const auto& entry = attachment.entry();
-    // relaxed: after the fence; only we make the journal non-empty, an expirer only empties it.
-    return entry.held_count.load(std::memory_order_relaxed) != 0 &&
-           entry.held_first.load(std::memory_order_relaxed) == first;
+    auto& entry = attachment.entry();
+    // acq_rel read-modify-write that changes nothing: its release half keeps our reads of the
+    // slots before the check (a seqlock reader's check; a plain acquire load would let them
+    // move past it). Only we make the journal non-empty; an expirer only empties it.
+    if (entry.held_count.fetch_add(0, std::memory_order_acq_rel) == 0) return false;
+    // relaxed: ordered after the read-modify-write above.
+    return entry.held_first.load(std::memory_order_relaxed) == first;
   }
 
   // A step of a public call (see guarded_step.hpp).
@@ -317,6 +318,12 @@ void Consumer::release(ReadBatch& batch) {
     self.release_held();
   }
   batch.reset();
+}
+
+bool Consumer::still_holds(const ReadBatch& batch) const noexcept {
+  Impl& self = *impl_;
+  if (batch.count_ == 0) return true;  // holds nothing, so has lost nothing
+  return batch.first_ == self.held.first && self.still_held(batch.first_);
 }
 
 Status Consumer::get_until(std::vector<std::byte>& out, Clock::time_point until) {

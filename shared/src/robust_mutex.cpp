@@ -41,10 +41,30 @@ constexpr auto kLockSlice = std::chrono::milliseconds(10);
 // glibc's robust mutex keeps its owner's thread id in the low 30 bits of the lock word.
 constexpr unsigned kFutexTidMask = 0x3FFFFFFFU;
 
-timespec monotonic_timespec(Clock::time_point at) {
+template <class TimePoint>
+timespec to_timespec(TimePoint at) {
   const auto since = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch());
   return {static_cast<time_t>(since.count() / 1'000'000'000),
           static_cast<long>(since.count() % 1'000'000'000)};
+}
+
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kThreadSanitizer = true;
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
+
+// pthread_mutex_lock for at most kLockSlice. On the monotonic clock; ThreadSanitizer (GCC 12)
+// does not intercept pthread_mutex_clocklock and would take every unlock for a bug, so its
+// builds use the wall clock (a clock step then lengthens or shortens one slice).
+int lock_for_a_slice(pthread_mutex_t& mutex) {
+  if constexpr (kThreadSanitizer) {
+    const timespec end = to_timespec(std::chrono::system_clock::now() + kLockSlice);
+    return pthread_mutex_timedlock(&mutex, &end);
+  } else {
+    const timespec end = to_timespec(Clock::now() + kLockSlice);
+    return pthread_mutex_clocklock(&mutex, CLOCK_MONOTONIC, &end);
+  }
 }
 
 // The thread a lock word names, if that thread does not exist: the kernel clears the owner of a
@@ -117,8 +137,7 @@ LockOutcome RobustMutex::lock(Clock::time_point until, const std::atomic<bool>* 
   }
   unsigned ghost_seen = 0;
   for (;;) {
-    const timespec slice_end = monotonic_timespec(Clock::now() + kLockSlice);
-    const int err = pthread_mutex_clocklock(&data_.mutex, CLOCK_MONOTONIC, &slice_end);
+    const int err = lock_for_a_slice(data_.mutex);
     // relaxed: as above. Shut while we hold the mutex, whether or not we came through it.
     data_.gate.store(err == 0 || err == EOWNERDEAD ? 1 : 0, std::memory_order_relaxed);
     if (err == 0) return LockOutcome::held;

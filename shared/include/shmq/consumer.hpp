@@ -79,6 +79,11 @@ class Consumer {
   [[nodiscard]] Status take(ReadBatch& batch, std::uint32_t max, Clock::time_point until);
   // Never blocks. Hands the batch's slots back to producers; its views become invalid.
   void release(ReadBatch& batch);
+  // Never blocks. Whether `batch`, the batch taken last, is still ours: false once our lease
+  // ran out and another process handed its messages on (multi-consumer), when its views may
+  // show later messages (true for an empty batch). Check after reading what the views show and
+  // before acting on it.
+  [[nodiscard]] bool still_holds(const ReadBatch& batch) const noexcept;
 
   // Detaches. Idempotent. Any call after close() is a programming error.
   void close() noexcept;
