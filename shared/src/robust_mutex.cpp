@@ -10,6 +10,10 @@
 #include <ctime>
 #include <string>
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 #include "cpu_relax.hpp"
 #include "shmq/errors.hpp"
 
@@ -48,23 +52,23 @@ timespec to_timespec(TimePoint at) {
           static_cast<long>(since.count() % 1'000'000'000)};
 }
 
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kThreadSanitizer = true;
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
-
-// pthread_mutex_lock for at most kLockSlice. On the monotonic clock; ThreadSanitizer (GCC 12)
+// pthread_mutex_lock for at most kLockSlice, on the monotonic clock. ThreadSanitizer (GCC 12)
 // does not intercept pthread_mutex_clocklock and would take every unlock for a bug, so its
-// builds use the wall clock (a clock step then lengthens or shortens one slice).
+// builds use timedlock on the wall clock (a clock step then lengthens or shortens one slice).
 int lock_for_a_slice(pthread_mutex_t& mutex) {
-  if constexpr (kThreadSanitizer) {
-    const timespec end = to_timespec(std::chrono::system_clock::now() + kLockSlice);
-    return pthread_mutex_timedlock(&mutex, &end);
-  } else {
-    const timespec end = to_timespec(Clock::now() + kLockSlice);
-    return pthread_mutex_clocklock(&mutex, CLOCK_MONOTONIC, &end);
+#if defined(__SANITIZE_THREAD__)
+  const timespec end = to_timespec(std::chrono::system_clock::now() + kLockSlice);
+  const int err = pthread_mutex_timedlock(&mutex, &end);
+  // Its interceptor counts only a plain success as locking; after a holder died it is one too.
+  if (err == EOWNERDEAD) {
+    __tsan_mutex_pre_lock(&mutex, __tsan_mutex_try_lock);
+    __tsan_mutex_post_lock(&mutex, __tsan_mutex_try_lock, 0);
   }
+  return err;
+#else
+  const timespec end = to_timespec(Clock::now() + kLockSlice);
+  return pthread_mutex_clocklock(&mutex, CLOCK_MONOTONIC, &end);
+#endif
 }
 
 // The thread a lock word names, if that thread does not exist: the kernel clears the owner of a
