@@ -12,17 +12,6 @@ wait_until_stopped() {
   fail "process $1 never stopped"
 }
 
-# Starts a producer reading lines from a FIFO that this shell keeps open on fd 7, so that the
-# producer stays attached until the test closes fd 7.
-start_fifo_producer() {  # queue, extra options...
-  local queue=$1
-  shift
-  mkfifo "$WORK/input-$queue"
-  start "$PRODUCER" --name "$queue" --input "$WORK/input-$queue" --quiet "$@" 7>&-
-  producer=${PIDS[-1]}
-  exec 7>"$WORK/input-$queue"
-}
-
 # --- A dead consumer's messages are delivered before another reports end of stream.
 new_queue dead-holder
 start_fifo_producer "$Q" --capacity 64 --consumers multi

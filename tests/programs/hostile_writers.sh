@@ -26,11 +26,7 @@ little_endian_u32() {
 # Starts a producer that stays attached (its input is a FIFO held open on fd 7) and a consumer.
 start_pair() {  # queue, extra options for the producer...
   local queue=$1
-  shift
-  mkfifo "$WORK/input-$queue"
-  start "$PRODUCER" --name "$queue" --input "$WORK/input-$queue" --quiet "$@" 7>&-
-  producer=${PIDS[-1]}
-  exec 7>"$WORK/input-$queue"
+  start_fifo_producer "$@"
   wait_for_queue "$queue"
   start "$CONSUMER" --name "$queue" --output "$WORK/out-$queue" --quiet 7>&-
   consumer=${PIDS[-1]}

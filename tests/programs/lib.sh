@@ -94,3 +94,16 @@ for i in range(int(sys.argv[1])):
     out.write(line + b"\n")
 PY
 }
+
+# Starts a producer on queue $1 (further arguments are its options) reading lines from a FIFO
+# that this shell keeps open on fd 7, so that it stays attached until the test closes fd 7
+# (`exec 7>&-`). Sets `producer` to its pid. Programs started after it must not inherit fd 7
+# (start them with `7>&-`), or the producer never sees the end of its input.
+start_fifo_producer() {
+  local queue=$1
+  shift
+  mkfifo "$WORK/input-$queue"
+  start "$PRODUCER" --name "$queue" --input "$WORK/input-$queue" --quiet "$@" 7>&-
+  producer=${PIDS[-1]}
+  exec 7>"$WORK/input-$queue"
+}

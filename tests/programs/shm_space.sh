@@ -61,14 +61,20 @@ for batch in 256 1; do
   expect_space_refusal "$q" "--batch $batch: producer" "$WORK/big.producer"
 done
 
+# Starts a verifying consumer that creates queue $1 of 8 x 1 MiB slots (its stderr to
+# $WORK/$2.consumer, its pid in `consumer`), then fills what is left of /dev/shm with `ballast`.
+start_consumer_then_fill() {
+  start "$CONSUMER" --name "$1" --capacity 8 --slot-size 1M --verify --timeout 20 \
+    2> "$WORK/$2.consumer"
+  consumer=$!
+  wait_until_ready "$1"
+  fill_shm "$ballast"
+}
+
 echo "/dev/shm filled after creation: the queue keeps its pages and delivers everything"
 new_queue filled; q=$Q
 new_queue ballast; ballast=$Q
-start "$CONSUMER" --name "$q" --capacity 8 --slot-size 1M --verify --timeout 20 \
-  2> "$WORK/filled.consumer"
-consumer=$!
-wait_until_ready "$q"
-fill_shm "$ballast"
+start_consumer_then_fill "$q" filled
 code=0
 timeout -k 5 "$LIMIT" "$PRODUCER" --name "$q" --count 40 --size 1000000 --timeout 20 \
   2> "$WORK/filled.producer" || code=$?
@@ -80,11 +86,7 @@ rm -f "/dev/shm/$ballast" "/dev/shm/$q"
 
 echo "a page of a slot gone while /dev/shm is full: the producer counts only what was delivered"
 new_queue hole; q=$Q
-start "$CONSUMER" --name "$q" --capacity 8 --slot-size 1M --verify --timeout 20 \
-  2> "$WORK/hole.consumer"
-consumer=$!
-wait_until_ready "$q"
-fill_shm "$ballast"
+start_consumer_then_fill "$q" hole
 # Punch a hole into slot 3's payload, past the page of its slot header, and fill /dev/shm again:
 # the producer claims slot 3 fine, and its copy into the payload then faults (SIGBUS).
 stride=$(( (16 + 1048576 + 15) / 16 * 16 ))
