@@ -147,7 +147,9 @@ std::string stat_text(const QueueSnapshot& s, const std::optional<Rates>& rates)
   for (const auto& process : s.processes) {
     out << "    pid " << std::left << std::setw(8) << process.pid << std::setw(9)
         << role_name(process.role) << std::setw(6) << (process.alive ? "alive" : "dead")
-        << std::right << " " << process.messages << " messages\n";
+        << std::right << " " << process.messages << " messages"
+        << (process.by_lock ? "" : " (by pid and start time only: no attachment lock to probe)")
+        << "\n";
   }
   for (const auto& problem : s.problems) out << "  problem   " << problem << "\n";
   return out.str();
@@ -165,7 +167,9 @@ std::string stat_json(const QueueSnapshot& s, const std::optional<Rates>& rates)
   for (std::size_t i = 0; i < s.processes.size(); ++i) {
     const auto& p = s.processes[i];
     out << (i == 0 ? "" : ",") << "{\"pid\":" << p.pid << ",\"role\":\"" << role_name(p.role)
-        << "\",\"alive\":" << (p.alive ? "true" : "false") << ",\"messages\":" << p.messages << "}";
+        << "\",\"alive\":" << (p.alive ? "true" : "false")
+        << ",\"alive_by_lock\":" << (p.by_lock ? "true" : "false") << ",\"messages\":" << p.messages
+        << "}";
   }
   out << "],\"problems\":[";
   for (std::size_t i = 0; i < s.problems.size(); ++i) {

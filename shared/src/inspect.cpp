@@ -99,8 +99,11 @@ std::uint32_t single_producer_reserve(const layout::Header& header, const Counts
   return taken > claimed ? static_cast<std::uint32_t>(std::min(taken - claimed, limit)) : 0;
 }
 
-void read_processes(const layout::Header& header, QueueSnapshot& snapshot) {
-  for (const auto& entry : header.processes) {
+// Liveness as a reaper judges it; the entry locks are probed with our read-only descriptor, which
+// works on anyone's queue we could open.
+void read_processes(const Segment& segment, QueueSnapshot& snapshot) {
+  for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
+    const layout::ProcessEntry& entry = segment.header().processes[i];
     // acquire: pid is set last when attaching; the other fields belong to it.
     const std::uint32_t pid = entry.pid.load(std::memory_order_acquire);
     if (pid == 0) continue;
@@ -113,7 +116,10 @@ void read_processes(const layout::Header& header, QueueSnapshot& snapshot) {
                                   " has an unknown role");
       continue;
     }
-    snapshot.processes.push_back({pid, role, is_alive({pid, start_time}), messages});
+    const LockProbe lock = probe_entry_lock(segment.file_descriptor(), i);
+    const bool by_lock = start_time != 0 && lock != LockProbe::unknown;
+    snapshot.processes.push_back(
+        {pid, role, attachment_alive({pid, start_time}, lock), messages, by_lock});
   }
 }
 
@@ -170,7 +176,7 @@ QueueSnapshot inspect_queue(const std::string& name, const QueueConfig& config) 
   snapshot.producers_ever = header.membership.producers_ever.load(std::memory_order_relaxed);
   snapshot.consumers_ever = header.membership.consumers_ever.load(std::memory_order_relaxed);
   check_invariants(segment, counts, snapshot);
-  read_processes(header, snapshot);
+  read_processes(segment, snapshot);
   return snapshot;
 }
 

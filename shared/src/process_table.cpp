@@ -67,6 +67,13 @@ bool is_alive(const ProcessIdentity& process) {
   return stat.start_time == 0 || process.start_time == 0 || stat.start_time == process.start_time;
 }
 
+bool attachment_alive(const ProcessIdentity& process, LockProbe lock) {
+  // No lock taken (start time 0: no /proc, see attach_without_lock) or none to probe: the pid and
+  // start time are all there is, and a pid reused within the same tick passes for the attacher.
+  if (lock == LockProbe::free && process.start_time != 0) return false;
+  return is_alive(process);
+}
+
 namespace {
 
 // A fault met while attaching, as the Error that constructors throw.
@@ -87,7 +94,8 @@ namespace {
 
 Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::string& name,
                        Clock::time_point until)
-    : ring_(ring), self_(current_process()) {
+    : ring_(ring), self_(current_process()), lock_(ring.file_descriptor()) {
+  if (!lock_.usable()) attach_without_lock();  // no /proc/self/fd: no description of our own
   try {
     attach(role, single, name, until);
   } catch (const QueueFault& fault) {
@@ -111,7 +119,7 @@ void Attachment::attach(layout::Role role, bool single, const std::string& name,
     for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
       layout::ProcessEntry& entry = ring_.entry(i);
       // relaxed: under the mutex, which orders entries between attachers and reapers.
-      if (entry.pid.load(std::memory_order_relaxed) != 0) continue;
+      if (entry.pid.load(std::memory_order_relaxed) != 0 || !take_entry_lock(i)) continue;
       index_ = i;
       entry_ = &entry;
       producers_ = ring_.attached(layout::Role::producer);
@@ -137,6 +145,28 @@ void Attachment::attach(layout::Role role, bool single, const std::string& name,
   });
 }
 
+// Before our pid is published in the entry: whoever sees the pid also finds the lock held.
+bool Attachment::take_entry_lock(std::uint32_t index) noexcept {
+  if (!lock_.usable()) return true;
+  switch (lock_.try_lock(index)) {
+    case EntryLock::Attempt::locked:
+      return true;
+    case EntryLock::Attempt::held_elsewhere:
+      return false;  // a child its last owner forked still lives: a reaper would take us for dead
+    case EntryLock::Attempt::failed:
+      break;
+  }
+  attach_without_lock();
+  return true;
+}
+
+// Checkers take an entry with start time 0 for one without a lock and judge it by its pid alone
+// (as for an attacher that could not read its own /proc), so ours must say so.
+void Attachment::attach_without_lock() noexcept {
+  lock_.close();
+  self_.start_time = 0;
+}
+
 Attachment::~Attachment() { detach(); }
 
 bool Attachment::in_attaching_process() const noexcept {
@@ -146,15 +176,19 @@ bool Attachment::in_attaching_process() const noexcept {
 void Attachment::detach() noexcept {
   if (!attached_) return;
   attached_ = false;
-  if (!in_attaching_process()) return;
-  try {
-    ring_.locked([&] {
-      // An entry retired under us (see revoked()) may be another process's by now.
-      if (!revoked()) ring_.retire_locked(index_);
-    });
-  } catch (...) {
-    // The mutex is unusable (the queue is corrupt): leave the entry for a reaper.
+  if (in_attaching_process()) {
+    try {
+      ring_.locked([&] {
+        // An entry retired under us (see revoked()) may be another process's by now.
+        if (!revoked()) ring_.retire_locked(index_);
+      });
+    } catch (...) {
+      // The mutex is unusable (the queue is corrupt): leave the entry for a reaper.
+    }
   }
+  // Only now: until the entry is retired, its lock says we live. (A reaper that finds the entry
+  // left behind with its lock gone takes it for dead, as it should.)
+  lock_.close();
 }
 
 }  // namespace shmq

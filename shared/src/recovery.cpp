@@ -184,7 +184,10 @@ std::uint32_t Ring::reap_dead_locked() {
     // relaxed: under the mutex.
     const ProcessIdentity identity{process.pid.load(std::memory_order_relaxed),
                                    process.start_time.load(std::memory_order_relaxed)};
-    if (identity.pid == 0 || is_alive(identity)) continue;
+    if (identity.pid == 0 ||
+        attachment_alive(identity, probe_entry_lock(segment_.file_descriptor(), i))) {
+      continue;
+    }
     retire_locked(i);
     ++reaped;
   }

@@ -299,6 +299,10 @@ Segment::Segment(std::unique_ptr<Mapping> mapping, std::string name, bool create
   slots_ = static_cast<std::byte*>(mapping_->region.get_address()) + layout::kHeaderSize;
 }
 
+int Segment::file_descriptor() const noexcept {
+  return mapping_->shm.get_mapping_handle().handle;
+}
+
 Segment::Segment(Segment&&) noexcept = default;
 Segment& Segment::operator=(Segment&&) noexcept = default;
 Segment::~Segment() = default;

@@ -309,7 +309,8 @@ TEST_CASE("a retired producer's close leaves the entry's new owner alone", "[uni
   const Segment segment = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
   Ring ring(segment);
   const std::uint32_t index = retire_wrongly(ring, layout::Role::producer);
-  // Another process takes the role, in the freed entry, and keeps it (it exits undetached).
+  // Another process takes the role and keeps it (it exits undetached). The freed entry's lock
+  // is still ours, so it gets another entry.
   ChildProcess successor([&] {
     Producer next(queue.name(), OpenMode::open_only);
     std::_Exit(0);
@@ -317,9 +318,18 @@ TEST_CASE("a retired producer's close leaves the entry's new owner alone", "[uni
   });
   const auto successor_pid = static_cast<std::uint32_t>(successor.pid());
   REQUIRE(successor.wait() == 0);
-  REQUIRE(ring.entry(index).pid.load() == successor_pid);
+  REQUIRE(ring.entry(index).pid.load() == 0);
+  const std::uint32_t theirs = index == 0 ? 1 : 0;
+  REQUIRE(ring.entry(theirs).pid.load() == successor_pid);
+  // An attacher that could take no lock (no /proc: start time 0) would get the freed entry.
+  ring.locked([&] {
+    ring.entry(index).role.store(static_cast<std::uint32_t>(layout::Role::producer));
+    ring.entry(index).start_time.store(0);
+    ring.entry(index).pid.store(successor_pid);
+  });
   producer.close();
   CHECK(ring.entry(index).pid.load() == successor_pid);
+  CHECK(ring.entry(theirs).pid.load() == successor_pid);
 }
 
 TEST_CASE("a retired consumer gives back none of the slots delivered again", "[unit][queue]") {

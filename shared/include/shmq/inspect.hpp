@@ -16,6 +16,9 @@ struct ProcessInfo {
   layout::Role role = layout::Role::none;
   bool alive = false;
   std::uint64_t messages = 0;  // put (producer) or finished (consumer) by this process
+  // Whether `alive` checked its attachment's lock too; if not (it took none, or locks cannot be
+  // probed here), it rests on pid and start time, and a pid reused within one tick passes.
+  bool by_lock = false;
 };
 
 enum class QueueState : std::uint8_t {

@@ -21,6 +21,8 @@
 //                  [ stamp u64 | length u32 | records u32 | payload (slot_size bytes) | pad ]
 //                  payload: one message (records = 0), or `records` packed messages, each
 //                  [ size u32 | bytes ], filling exactly `length` bytes
+//   2^40+i      1  lock byte of entry i, past any segment's   OFD-locked, never written, by
+//                  end (see entry_lock.hpp)                   entry i's attachment
 //
 // Positions are 64-bit sequence numbers that only grow; a slot's index is position % capacity.
 // Cursors satisfy  released <= taken <= published <= claimed <= released + capacity.
@@ -48,7 +50,9 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
-inline constexpr std::uint32_t kLayoutVersion = 7;
+// 8: an entry with a start time promises its attachment holds the entry's lock (entry_lock.hpp);
+// a version-7 process holds none and would be reaped as dead.
+inline constexpr std::uint32_t kLayoutVersion = 8;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kMaxProcesses = 64;
 
@@ -149,10 +153,12 @@ struct alignas(kCacheLine) Membership {
 struct alignas(kCacheLine) ProcessEntry {
   std::atomic<std::uint32_t> pid;  // 0 = free; set last when attaching, cleared last when leaving
   std::atomic<std::uint32_t> role;
-  std::atomic<std::uint64_t> start_time;   // clock ticks after boot: tells a reused pid apart
-  std::atomic<std::uint64_t> messages;     // put (producer) or finished (consumer)
-  std::atomic<std::uint64_t> held_first;   // multi modes: positions this process claimed/took
-  std::atomic<std::uint32_t> held_count;   //   and has not yet published/released (a journal)
+  // Clock ticks after boot: tells a pid reused in a later tick apart. Non-zero: the attachment
+  // also holds this entry's lock (entry_lock.hpp), which tells apart one reused within the tick.
+  std::atomic<std::uint64_t> start_time;
+  std::atomic<std::uint64_t> messages;    // put (producer) or finished (consumer)
+  std::atomic<std::uint64_t> held_first;  // multi modes: positions this process claimed/took
+  std::atomic<std::uint32_t> held_count;  //   and has not yet published/released (a journal)
   // Multi-consumer: how long this consumer may hold what it took (0: for ever), and when it
   // took it (CLOCK_MONOTONIC ns). Past that, another process hands the messages to others.
   std::atomic<std::uint32_t> lease_ms;

@@ -1,15 +1,19 @@
 // The attached-process table: who is attached in which role, and whether they are still alive.
 //
 // Attaching and detaching happen under the queue mutex, so "at most one producer" checks and the
-// reaping of dead entries cannot race. A process is identified by pid plus start time, so a reused
-// pid is not taken for a live peer; a stopped (SIGSTOP) process is alive, a zombie is dead.
-// Every process of a queue must share one PID namespace (pids are compared as this one sees them).
+// reaping of dead entries cannot race. An attachment lives while its process does (pid plus start
+// time, so a pid reused in a later clock tick is not taken for a live peer; a stopped process is
+// alive, a zombie is dead) and it holds its entry's lock (entry_lock.hpp: a pid reused within the
+// same tick holds none). Either alone is not enough: a child forked after attaching keeps the
+// lock, the pid check then says its parent is gone. Every process of a queue must share one PID
+// namespace (pids are compared as this one sees them).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "shmq/cursor_semaphore.hpp"
+#include "shmq/entry_lock.hpp"
 #include "shmq/layout.hpp"
 
 namespace shmq {
@@ -28,6 +32,9 @@ struct ProcessIdentity {
 [[nodiscard]] ProcessIdentity identity_of(std::uint32_t pid);
 // Whether the process with this pid and start time is still running (stopped counts as running).
 [[nodiscard]] bool is_alive(const ProcessIdentity& process);
+// Whether an entry's attachment of `process` lives: its process is alive and, if it attached
+// with a lock (start time known) and `lock` could be probed, the lock is held.
+[[nodiscard]] bool attachment_alive(const ProcessIdentity& process, LockProbe lock);
 
 // One attachment of this process to a queue in a role; detaches when destroyed.
 class Attachment {
@@ -51,8 +58,9 @@ class Attachment {
   [[nodiscard]] bool items_waiting_before() const noexcept { return items_waiting_; }
   // Dead processes whose entries we reaped while attaching.
   [[nodiscard]] std::uint32_t reaped() const noexcept { return reaped_; }
-  // Leaves the role (idempotent): whatever the entry still holds is given back first. In a
-  // child forked after attaching, does nothing: the entry is the parent's.
+  // Leaves the role (idempotent): whatever the entry still holds is given back first, then the
+  // entry's lock. In a child forked after attaching, only closes the child's copy of the lock's
+  // descriptor: the entry and the lock are the parent's.
   void detach() noexcept;
   // Whether this is the process that attached (not a child forked after it).
   [[nodiscard]] bool in_attaching_process() const noexcept;
@@ -68,9 +76,12 @@ class Attachment {
 
  private:
   void attach(layout::Role role, bool single, const std::string& name, Clock::time_point until);
+  [[nodiscard]] bool take_entry_lock(std::uint32_t index) noexcept;
+  void attach_without_lock() noexcept;
 
   Ring& ring_;
   ProcessIdentity self_;
+  EntryLock lock_;
   std::uint32_t index_ = 0;
   layout::ProcessEntry* entry_ = nullptr;
   std::uint32_t producers_ = 0;

@@ -59,6 +59,8 @@ class Ring {
   [[nodiscard]] layout::Header& header() const noexcept { return header_; }
   [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
   [[nodiscard]] bool lost() const noexcept { return segment_.lost(); }
+  // The segment's descriptor: what entry locks are probed with (see entry_lock.hpp).
+  [[nodiscard]] int file_descriptor() const noexcept { return segment_.file_descriptor(); }
   [[nodiscard]] CursorSemaphore& room() noexcept { return room_; }
   [[nodiscard]] CursorSemaphore& items() noexcept { return items_; }
   [[nodiscard]] layout::ProcessEntry& entry(std::uint32_t index) const noexcept {

@@ -41,6 +41,8 @@ class Segment {
   // replaced it with a new one.
   [[nodiscard]] bool replaced_abandoned() const noexcept { return replaced_abandoned_; }
   [[nodiscard]] std::size_t slot_stride() const noexcept { return slot_stride_; }
+  // The descriptor the segment was opened with (read-only for inspect()); owned by the segment.
+  [[nodiscard]] int file_descriptor() const noexcept;
   // Whether another process truncated the file under us. The mapping then reads as zeros (see
   // truncation_guard.hpp) and nothing read from it may be trusted; handles report Status::lost.
   [[nodiscard]] bool lost() const noexcept {
