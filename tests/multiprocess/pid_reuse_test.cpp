@@ -47,14 +47,25 @@ bool eventually(Predicate done, std::chrono::milliseconds limit = 10s) {
   return true;
 }
 
+// A multi/multi queue of 4 slots, and a ring over it to look at its process table with.
+struct WatchedQueue {
+  explicit WatchedQueue(const char* tag)
+      : queue(tag),
+        segment(Segment::open(queue.name(), OpenMode::create_only, queue_config(4, 64, true))),
+        ring(segment) {}
+
+  TestQueue queue;
+  Segment segment;
+  mutable Ring ring;
+};
+
 }  // namespace
 
 TEST_CASE("live attachments of another process and of this one are judged alive",
           "[multiprocess][liveness]") {
-  TestQueue queue("live-peers");
-  const Segment segment =
-      Segment::open(queue.name(), OpenMode::create_only, queue_config(4, 64, true));
-  Ring ring(segment);
+  const WatchedQueue watched("live-peers");
+  const TestQueue& queue = watched.queue;
+  Ring& ring = watched.ring;
   ChildProcess holder([&] {
     const Producer producer(queue.name(), OpenMode::open_only);
     alarm(60);  // bounded even if the test dies before killing it
@@ -73,10 +84,9 @@ TEST_CASE("live attachments of another process and of this one are judged alive"
 
 TEST_CASE("an entry whose dead owner's forked child lives is reaped and not reused meanwhile",
           "[multiprocess][liveness]") {
-  TestQueue queue("inherited");
-  const Segment segment =
-      Segment::open(queue.name(), OpenMode::create_only, queue_config(4, 64, true));
-  Ring ring(segment);
+  const WatchedQueue watched("inherited");
+  const TestQueue& queue = watched.queue;
+  Ring& ring = watched.ring;
   int channel[2];
   REQUIRE(pipe(channel) == 0);
   ChildProcess owner([&] {
