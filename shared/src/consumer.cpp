@@ -59,12 +59,12 @@ struct Consumer::Impl {
 
   // end_of_stream(), confirmed under the mutex once dead peers are reaped and expired leases
   // handed on: what a dead or stopped consumer held is still owed, so the stream has not ended
-  // while any message is taken and not yet finished.
+  // while any message waits, or is taken and not yet finished (nothing can appear after that).
   bool stream_ended(Clock::time_point until) {
     if (!end_of_stream()) return false;
     return ring.locked(until, [&] {
       ring.recover_locked();
-      return end_of_stream() && ring.released() == ring.taken();
+      return end_of_stream() && ring.items().value() == 0 && ring.released() == ring.taken();
     });
   }
 
@@ -114,14 +114,15 @@ struct Consumer::Impl {
     return detail::guarded_step(fault, std::forward<Step>(step));
   }
 
-  // Hands the held slots back to producers.
-  void release_held() {
-    if (held.count == 0) return;
+  // Hands the held slots back to producers. Returns ok, or why it could not (the mutex: a stop,
+  // a deadline, corruption): the slots then stay held, for the next call to try again.
+  Status release_held() {
+    if (held.count == 0) return Status::ok;
     if (attachment.revoked()) {
       // Our entry was retired while we live: what we held is being delivered again, and its
       // slots are not ours to give back.
       held = Held{};
-      return;
+      return Status::ok;
     }
     failpoint::reach(failpoint::kConsumerBeforeRelease);
     auto& side = ring.header().consumer;
@@ -129,15 +130,20 @@ struct Consumer::Impl {
       ring.room().give(held.count);  // the release: producers may reuse the slots now
       // relaxed: a hint (see Ring::released()).
       side.released.store(held.first + held.count, std::memory_order_relaxed);
-    } else if (!release_journalled()) {
-      lost_to_lease += held.messages;  // handed to others: not ours to count as finished
-      held = Held{};
-      return;
+    } else {
+      bool ours = false;
+      if (const Status status = release_journalled(ours); status != Status::ok) return status;
+      if (!ours) {
+        lost_to_lease += held.messages;  // handed to others: not ours to count as finished
+        held = Held{};
+        return Status::ok;
+      }
     }
     count_messages(side.messages_out, held.messages, multi);
     count_messages(attachment.entry().messages, held.messages, false);
     finished += held.messages;
     held = Held{};
+    return Status::ok;
   }
 
   // take()'s body: waits until messages can be taken, takes up to `max` slots and exposes
@@ -172,12 +178,10 @@ struct Consumer::Impl {
   }
 
   // Multi-consumer: marks the held slots done and moves room's limit over them, under the mutex
-  // and only if our journal still names them; returns false if our lease ran out and another
-  // process handed them on. A stop or a corrupt mutex leaves them held: our entry's retirement
-  // hands them on.
-  bool release_journalled() {
-    bool ours = false;
-    const Status status = guarded([&] {
+  // and only if our journal still names them (`ours`: false if our lease ran out and another
+  // process handed them on). Returns ok, or why the mutex could not be had: nothing changed then.
+  Status release_journalled(bool& ours) {
+    return guarded([&] {
       ring.locked_as_mover(attachment.index(), Clock::time_point::max(), [&] {
         auto& journal = attachment.entry();
         // relaxed: the mutex orders the journal with expirers.
@@ -194,7 +198,6 @@ struct Consumer::Impl {
       });
       return Status::ok;
     });
-    return status != Status::ok || ours;
   }
 
   // Reads each slot's stamp, length and record count once and checks them before exposing the
@@ -287,8 +290,10 @@ Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point unt
     hand_over_rest_of_single(batch);  // still held: released with `batch`
     return Status::ok;
   }
-  self.release_held();
+  const Status released = self.release_held();
   batch.reset();
+  // Still held (the mutex could not be had): taking more would leave them unjournalled.
+  if (released != Status::ok) return released;
   if (self.fault != Status::ok) return self.fault;
   // Our entry retired while we live (see Attachment::revoked()): what we held is being
   // delivered again to others, and our cursor is no longer the queue's.
@@ -315,7 +320,7 @@ void Consumer::release(ReadBatch& batch) {
   // Only the batch taken last: a copy, or one released already (by a later take), releases
   // nothing.
   if (batch.count_ != 0 && batch.first_ == self.held.first && batch.count_ == self.held.count) {
-    self.release_held();
+    (void)self.release_held();  // if it fails, the slots stay held and take() tries again
   }
   batch.reset();
 }

@@ -97,6 +97,7 @@ void Ring::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {
 void Ring::orphan_held_locked(layout::ProcessEntry& entry) noexcept {
   const PositionRange range = held_range(entry, released(), taken(), geometry_.capacity);
   std::uint64_t orphaned = 0;
+  std::uint64_t unreadable = 0;
   for (std::uint64_t p = range.first; p < range.first + range.count; ++p) {
     const std::uint64_t stamp = stamp_of(p);
     if (stamp == layout::stamp(p, layout::kSlotPublished)) {
@@ -104,10 +105,14 @@ void Ring::orphan_held_locked(layout::ProcessEntry& entry) noexcept {
       ++orphaned;
     } else if (stamp == layout::stamp(p, layout::kSlotOrphaned)) {
       ++orphaned;  // it died between journalling orphans and re-stamping them
-    } else if (stamp == layout::stamp(p, layout::kSlotSkipped)) {
-      set_stamp(p, layout::kSlotDone);  // held no message: nothing to deliver again
+    } else if (stamp != layout::stamp(p, layout::kSlotDone)) {
+      // Skipped (held no message), or a stamp only a peer's scribbling explains: nothing to
+      // deliver again, and left as it is it would stop room's limit here for good.
+      if (stamp != layout::stamp(p, layout::kSlotSkipped)) ++unreadable;
+      set_stamp(p, layout::kSlotDone);
     }
   }
+  count(header_.membership.skipped, unreadable);
   // relaxed: the mutex orders the journal. Its holder, if alive, finds it empty when it comes to
   // release (under the mutex) and knows its messages went to others.
   entry.held_count.store(0, std::memory_order_relaxed);

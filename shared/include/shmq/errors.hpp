@@ -24,10 +24,10 @@ enum class ErrorCode : std::uint8_t {
   geometry_mismatch,  // an explicit capacity / slot size / mode differs from the existing queue
   role_taken,         // a second producer (consumer) on a single-producer (consumer) queue
   table_full,         // no free entry in the attached-process table
-  timeout,            // attaching: the queue's mutex stayed held past the deadline
-  cancelled,          // attaching: the stop flag was raised while waiting for the mutex
   system,             // an operating-system call failed; errno says why
   no_space,           // /dev/shm (or the memory limit) has no room for the queue being created
+  timeout,            // attaching: the queue's mutex stayed held past the deadline
+  cancelled,          // attaching: the stop flag was raised while waiting for the mutex
 };
 
 [[nodiscard]] std::string_view to_string(ErrorCode code) noexcept;
