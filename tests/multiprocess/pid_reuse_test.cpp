@@ -154,13 +154,15 @@ pid_t fork_with_pid(pid_t pid, const std::function<int()>& body) {
   return child;
 }
 
-// As pid 1 of a new PID namespace with its own /proc: a producer attaches as pid 2 and dies
-// attached, then a process that never attaches is forked as pid 2 again, at once. Tries until
+// As pid 1 of a new PID namespace with its own /proc: a producer attaches as pid 1000 and dies
+// attached, then a process that never attaches is forked as pid 1000 again, at once. Tries until
 // both start in the same clock tick, then reports whether the dead producer's entry was reaped.
 int reuse_pids(const std::string& name) {
   const Segment segment = Segment::open(name, OpenMode::open_only, QueueConfig{});
   Ring ring(segment);
-  constexpr pid_t kPid = 2;
+  // Not 2: in a new namespace the next pids go to threads too (ThreadSanitizer's runtime starts
+  // one), and one of them would hold it.
+  constexpr pid_t kPid = 1000;
   for (int attempt = 0; attempt < 20; ++attempt) {
     const pid_t attacher = fork_with_pid(kPid, [&] {
       const Producer producer(name, OpenMode::open_only);
