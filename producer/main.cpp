@@ -35,7 +35,9 @@ constexpr const char* kSynopsis =
     "  --count N --size B    N generated, checkable messages of B bytes (id, sequence, checksum)\n"
     "  neither               the demo: random numbers 1-100 (--count of them, default 10)\n"
     "A line longer than the slot size stops the producer with exit code 6; every line before it\n"
-    "is delivered. On SIGINT/SIGTERM it stops reading, detaches and prints its statistics.\n"
+    "is delivered. On SIGINT, SIGTERM or SIGHUP it stops reading, detaches, prints its\n"
+    "statistics and exits 128 + the signal's number (130, 143, 129).\n"
+    "A word that is not an option is a usage error (exit 2).\n"
     "When standard error is a terminal, a live progress line shows messages, bytes, rate and\n"
     "ring depth.";
 
@@ -208,7 +210,8 @@ bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
   if (fitting == lines.size()) return true;
   std::cerr << "producer: line " << first_line_number + fitting << " is " << lines[fitting].size()
             << " bytes, larger than the queue's slot size of " << slot_size
-            << " bytes; it and everything after it were not sent\n";
+            << " bytes; it and everything after it were not sent (the queue's slots hold "
+            << slot_size << " bytes; create it with a larger --slot-size)\n";
   progress.stop(kExitRejected, "rejected");
   return false;
 }

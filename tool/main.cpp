@@ -28,7 +28,9 @@ constexpr const char* kSynopsis =
     "  remove NAME   remove a queue; refused (exit 7) while live processes are attached, and\n"
     "                (exit 3) for another user's file that is no queue, or no regular file\n"
     "States: healthy; stale (dead processes still attached: the next process to attach or wait\n"
-    "repairs it); corrupt (an invariant is broken: remove and recreate it).";
+    "repairs it); corrupt (an invariant is broken: remove and recreate it).\n"
+    "A word after COMMAND and NAME is a usage error (exit 2); a standard output that cannot be\n"
+    "written is exit 1.";
 
 struct Settings {
   std::string command;
@@ -75,7 +77,7 @@ Settings read_settings(const po::variables_map& values) {
   return settings;
 }
 
-// Sleeps `duration` in short slices; returns false if SIGINT/SIGTERM arrived meanwhile.
+// Sleeps `duration` in short slices; returns false if a stop signal arrived meanwhile.
 bool pause_unless_stopped(std::chrono::nanoseconds duration) {
   const auto until = std::chrono::steady_clock::now() + duration;
   while (std::chrono::steady_clock::now() < until) {

@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "exit_codes.hpp"
@@ -10,6 +12,7 @@
 #include "shmq/inspect.hpp"
 #include "shmq/segment.hpp"
 #include "shmq/version.hpp"
+#include "signals.hpp"
 
 namespace po = boost::program_options;
 
@@ -88,9 +91,38 @@ int exit_code_for(ErrorCode code) {
     case ErrorCode::timeout:
       return kExitTimeout;
     case ErrorCode::cancelled:
-      return kExitInterrupted;
+      return interrupted_exit_code();
   }
   return kExitFailure;
+}
+
+// Names the words that are no option by their place in `order`; a word beyond it (or any word,
+// without an order) is a UsageError. Boost would skip a word it has no place for in silence.
+void name_positionals(po::parsed_options& parsed, const po::positional_options_description* order) {
+  unsigned position = 0;
+  for (auto& option : parsed.options) {
+    if (!option.string_key.empty()) continue;  // an option, named by its key
+    const std::string word = option.value.empty() ? std::string() : option.value.front();
+    if (order == nullptr || position >= order->max_total_count()) {
+      throw UsageError("unexpected argument '" + word + "'");
+    }
+    option.string_key = order->name_for_position(position++);
+  }
+}
+
+int run_body(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    std::cerr << program << ": " << e.what() << " (see --help)\n";
+    return kExitUsage;
+  } catch (const Error& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    return exit_code_for(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    return kExitFailure;
+  }
 }
 
 }  // namespace
@@ -156,7 +188,8 @@ void add_common_options(po::options_description& description) {
        "block (poll up to 200 us, then sleep) or spin (poll with sched_yield, never sleep)")
       ("quiet,q", "print no statistics and no progress line")
       ("verbose,v", "log every message")
-      ("json", po::value<std::string>(), "write final statistics as JSON to this file")
+      ("json", po::value<std::string>(),
+       "write final statistics as JSON to this file, or to standard output if '-'")
       ("remove", "remove the named queue and exit (refused, exit 7, while processes are attached; "
                  "exit 3 for another user's file that is no queue)")
       ("help,h", "show this help")
@@ -211,9 +244,10 @@ bool parse_command_line(int argc, char** argv, const char* program, const char* 
   if (positionals.options != nullptr) all.add(*positionals.options);
   po::command_line_parser parser(argc, argv);
   parser.options(all);
-  if (positionals.order != nullptr) parser.positional(*positionals.order);
   try {
-    po::store(parser.run(), values);
+    po::parsed_options parsed = parser.run();
+    name_positionals(parsed, positionals.order);
+    po::store(parsed, values);
     po::notify(values);
   } catch (const po::error& e) {
     throw UsageError(e.what());
@@ -231,18 +265,18 @@ bool parse_command_line(int argc, char** argv, const char* program, const char* 
 }
 
 int run_guarded(const char* program, const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const UsageError& e) {
-    std::cerr << program << ": " << e.what() << " (see --help)\n";
-    return kExitUsage;
-  } catch (const Error& e) {
-    std::cerr << program << ": " << e.what() << "\n";
-    return exit_code_for(e.code());
-  } catch (const std::exception& e) {
-    std::cerr << program << ": " << e.what() << "\n";
-    return kExitFailure;
-  }
+  return check_standard_output(program, run_body(program, body));
+}
+
+int check_standard_output(const char* program, int exit_code) {
+  errno = 0;
+  std::cout.flush();
+  const bool flushed = std::fflush(stdout) == 0;
+  const int error = errno;
+  if (flushed && std::cout && std::ferror(stdout) == 0) return exit_code;
+  std::cerr << program << ": cannot write to standard output"
+            << (error != 0 ? std::string(": ") + std::strerror(error) : std::string()) << "\n";
+  return exit_code == kExitOk ? kExitFailure : exit_code;
 }
 
 void report_repairs(const char* program, const CommonOptions& options, std::uint32_t reaped,

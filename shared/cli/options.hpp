@@ -60,13 +60,18 @@ struct Positionals {
 };
 
 // Parses argv against `description`; prints --help / --version itself and returns false then.
+// A word that is no option and has no place in `positionals` is a UsageError.
 bool parse_command_line(int argc, char** argv, const char* program, const char* synopsis,
                         const boost::program_options::options_description& description,
                         boost::program_options::variables_map& values,
                         const Positionals& positionals = {});
 
-// Runs a program body and turns every exception into a one-line message and an exit code.
+// Runs a program body and turns every exception into a one-line message and an exit code;
+// then check_standard_output().
 int run_guarded(const char* program, const std::function<int()>& body);
+// Flushes standard output; if that or an earlier write failed, says so on stderr in one line
+// and turns a successful `exit_code` into kExitFailure (another failure's code stands).
+int check_standard_output(const char* program, int exit_code);
 
 // Tells the operator, on stderr, about repairs made while attaching (unless quiet).
 void report_repairs(const char* program, const CommonOptions& options, std::uint32_t reaped,

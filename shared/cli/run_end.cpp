@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "signals.hpp"
+
 namespace shmq::cli {
 
 void RunEnd::stop(int exit_code, std::string outcome) {
@@ -17,7 +19,7 @@ void RunEnd::stop_on(Status status, const char* program, const std::string& queu
       stop(kExitTimeout, "timeout");
       return;
     case Status::cancelled:
-      stop(kExitInterrupted, "interrupted");
+      stop(interrupted_exit_code(), "interrupted");
       return;
     case Status::lost:
       std::cerr << program << ": queue '" << queue

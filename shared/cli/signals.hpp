@@ -1,4 +1,4 @@
-// SIGINT/SIGTERM turn into a stop flag that the library's blocking calls watch.
+// SIGINT/SIGTERM/SIGHUP turn into a stop flag that the library's blocking calls watch.
 #pragma once
 
 #include <atomic>
@@ -9,5 +9,9 @@ namespace shmq::cli {
 const std::atomic<bool>& install_stop_handlers();
 // Whether a stop signal has arrived.
 bool stop_requested() noexcept;
+// The first stop signal that arrived, or 0.
+int stop_signal() noexcept;
+// The exit code of a run the stop flag ended: 128 + that signal (SIGINT's 130 if none came).
+int interrupted_exit_code() noexcept;
 
 }  // namespace shmq::cli

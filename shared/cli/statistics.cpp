@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
 
@@ -33,7 +34,8 @@ std::string scaled(double value, const char* unit) {
 std::string summary_line(const RunStatistics& stats) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(2) << stats.role << ": " << stats.messages
-      << " messages, " << scaled(static_cast<double>(stats.bytes), "B") << " in " << stats.seconds
+      << (stats.messages == 1 ? " message, " : " messages, ")
+      << scaled(static_cast<double>(stats.bytes), "B") << " in " << stats.seconds
       << " s: " << scaled(stats.messages_per_second(), " msg/s") << ", "
       << scaled(stats.megabytes_per_second() * 1e6, "B/s");
   for (const auto& [key, value] : stats.extra) out << ", " << key << " " << value;
@@ -54,6 +56,10 @@ std::string to_json(const RunStatistics& stats) {
 }
 
 void write_json_file(const RunStatistics& stats, const std::string& path) {
+  if (path == "-") {
+    std::cout << to_json(stats);  // a failed write is reported by check_standard_output()
+    return;
+  }
   std::ofstream file(path, std::ios::trunc);
   file << to_json(stats);
   file.close();

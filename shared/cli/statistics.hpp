@@ -41,7 +41,8 @@ class Stopwatch {
 // one string so that one write() puts it on the terminal whole.
 [[nodiscard]] std::string summary_line(const RunStatistics& stats);
 [[nodiscard]] std::string to_json(const RunStatistics& stats);
-// Writes to_json() to `path`; throws std::runtime_error if it cannot.
+// Writes to_json() to `path`, or to standard output if it is "-"; throws std::runtime_error if
+// it cannot write the file.
 void write_json_file(const RunStatistics& stats, const std::string& path);
 
 }  // namespace shmq::cli

@@ -65,17 +65,17 @@ code=0
 timeout -k 5 "$LIMIT" "$CONSUMER" --name "$q" --timeout 0.2 --quiet || code=$?
 [[ $code == 4 ]] || fail "consumer --timeout: exit $code, expected 4"
 
-echo "SIGTERM: a waiting consumer stops cleanly with exit 130 and prints statistics"
+echo "SIGTERM: a waiting consumer stops cleanly with exit 143 (128 + 15) and prints statistics"
 "$CONSUMER" --name "$q" --remove --quiet
 new_queue sigterm; q=$Q  # a fresh name: its file appears only once the handlers are installed
 start "$CONSUMER" --name "$q"
 consumer=$!
 wait_for_queue "$q"
 kill -TERM "$(program_pid "$consumer")"
-expect_exit "$consumer" 130 "interrupted consumer"
+expect_exit "$consumer" 143 "interrupted consumer"
 "$CONSUMER" --name "$q" --remove --quiet
 [[ ! -e /dev/shm/$q ]] || fail "--remove left the file"
-echo "SIGINT: a producer that never waits for room still stops between batches, exit 130"
+echo "SIGINT: a producer that never waits for room still stops between batches, exit 130 (128 + 2)"
 new_queue sigint; q=$Q
 start "$PRODUCER" --name "$q" --count 1000 --size 64 --delay 0.05 --quiet
 producer=$!
@@ -96,7 +96,7 @@ code=0
 [[ $code == 7 ]] || fail "--remove of a queue in use: exit $code, expected 7"
 [[ -e /dev/shm/$q ]] || fail "a refused --remove removed the file"
 kill -TERM "$(program_pid "$consumer")"
-expect_exit "$consumer" 130 "interrupted consumer"
+expect_exit "$consumer" 143 "interrupted consumer"
 "$CONSUMER" --name "$q" --remove --quiet
 
 echo "PASS"
