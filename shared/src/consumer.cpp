@@ -284,7 +284,10 @@ Consumer::~Consumer() { close(); }
 Consumer::Consumer(Consumer&&) noexcept = default;
 Consumer& Consumer::operator=(Consumer&&) noexcept = default;
 
-Status Consumer::take(ReadBatch& batch, std::uint32_t max, Clock::time_point until) {
+// Flattened: with the wait loop and the attempt out of line, one-by-one get() ran at 0.61-0.75x
+// of Boost mq against 0.78-0.90x inlined (1x1, 64 B, alternating runs on the 2-core VM).
+[[gnu::flatten]] Status Consumer::take(ReadBatch& batch, std::uint32_t max,
+                                       Clock::time_point until) {
   Impl& self = *impl_;
   if (&batch != &self.single && self.single_next < self.single.size()) {
     hand_over_rest_of_single(batch);  // still held: released with `batch`
