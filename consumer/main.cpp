@@ -32,7 +32,8 @@ namespace {
 constexpr const char* kSynopsis =
     "Receives messages from the named queue, creating it if needed, until end of stream: every\n"
     "producer that attached has detached and the ring is empty.\n"
-    "  --output FILE|-   write each message followed by a newline (default: standard output)\n"
+    "  --output FILE|-   write each message followed by a newline (default: standard output);\n"
+    "                    FILE is emptied only once the queue is attached\n"
     "  --verify          check generated messages: checksum, per-producer order, no gaps\n"
     "  --record FILE     with a --verify option: log (producer, sequence) of each message\n"
     "A message is released back to the ring only after it has been written out. On SIGINT,\n"
@@ -261,7 +262,8 @@ int run(int argc, char** argv) {
 
   const auto& stop = install_stop_handlers();
   Sinks sinks;
-  sinks.output = open_output(settings.output, O_TRUNC, "output");
+  // Not truncated yet: a start that fails (a queue of another geometry, say) destroys nothing.
+  sinks.output = open_output(settings.output, 0, "output");
   sinks.record = open_output(settings.record, O_APPEND, "record");
   if (settings.verify) sinks.verifier.emplace(*settings.verify);
   Consumer consumer(settings.common.name, OpenMode::open_or_create, settings.common.config,
@@ -269,6 +271,8 @@ int run(int argc, char** argv) {
                                   settings.lease});
   report_repairs("consumer", settings.common, consumer.reaped_at_attach(),
                  consumer.replaced_abandoned());
+  // Attached: now a file we opened may lose its old contents (standard output is the shell's).
+  if (sinks.output && settings.output != "-") sinks.output->truncate();
   // Not over messages that go to the same terminal.
   const bool output_on_terminal = settings.output == "-" && isatty(STDOUT_FILENO) != 0;
   Progress progress(!settings.common.quiet && !settings.common.verbose && !output_on_terminal);

@@ -1,6 +1,7 @@
 #include "output_sink.hpp"
 
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,14 @@ namespace shmq::consumer {
 OutputSink::OutputSink(int fd, std::string path)
     : fd_(fd), path_(std::move(path)), staging_(std::make_unique<char[]>(kStagingSize)) {
   vectors_.reserve(1024);
+}
+
+void OutputSink::truncate() {
+  struct stat st {};
+  if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return;
+  if (ftruncate(fd_, 0) != 0) {
+    throw std::runtime_error("cannot truncate '" + path_ + "': " + std::strerror(errno));
+  }
 }
 
 void OutputSink::write_line_slowly(std::span<const std::byte> message) {

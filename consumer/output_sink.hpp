@@ -65,6 +65,9 @@ class OutputSink {
   }
   // Copies `bytes`.
   void write_raw(std::span<const std::byte> bytes);
+  // Empties the file if it is a regular file (a pipe or terminal has nothing to empty), as
+  // O_TRUNC would have at open. Throws std::runtime_error if it cannot.
+  void truncate();
   // Forgets everything pending, unwritten (what a full staging buffer wrote is gone already).
   void discard_pending() noexcept {
     vectors_.clear();

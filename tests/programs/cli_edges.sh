@@ -77,4 +77,18 @@ code=0
 grep -q "^producer: line 2 is 2000 bytes.*(the queue's slots hold 1024 bytes; create it with a larger --slot-size)$" \
   "$WORK/err-long" || fail "a long line: $(cat "$WORK/err-long")"
 
+echo "--output: a consumer refused at attach leaves the file as it was"
+new_queue keep-output
+"$PRODUCER" --name "$Q" --capacity 8 --count 1 --size 16 --quiet
+printf 'precious\n' > "$WORK/keep.txt"
+code=0
+timeout -k 5 "$LIMIT" "$CONSUMER" --name "$Q" --capacity 4 --output "$WORK/keep.txt" --quiet \
+  --timeout 5 2>/dev/null || code=$?
+[[ $code == 3 ]] || fail "a consumer of the wrong capacity exited $code, expected 3"
+[[ $(cat "$WORK/keep.txt") == precious ]] || fail "--output was truncated by a failed start"
+timeout -k 5 "$LIMIT" "$CONSUMER" --name "$Q" --output "$WORK/keep.txt" --quiet --timeout 5 ||
+  fail "the consumer of the right queue failed"
+[[ $(wc -l < "$WORK/keep.txt") == 1 && $(cat "$WORK/keep.txt") != precious ]] ||
+  fail "--output was not truncated once attached: $(cat "$WORK/keep.txt")"
+
 echo "PASS"
