@@ -8,7 +8,8 @@
 
 namespace shmq::producer {
 
-LineSource::LineSource(int fd, std::size_t block_size) : fd_(fd), buffer_(block_size, '\0') {}
+LineSource::LineSource(int fd, std::string name, std::size_t block_size)
+    : fd_(fd), name_(std::move(name)), buffer_(block_size, '\0') {}
 
 bool LineSource::next_lines(std::vector<std::string_view>& lines, std::size_t max) {
   for (;;) {
@@ -50,7 +51,7 @@ bool LineSource::refill() {
       return true;
     }
     if (errno == EINTR) return false;  // the caller checks for a stop request
-    throw std::runtime_error(std::string("cannot read input: ") + std::strerror(errno));
+    throw std::runtime_error("cannot read " + name_ + ": " + std::strerror(errno));
   }
 }
 

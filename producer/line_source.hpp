@@ -11,8 +11,9 @@ namespace shmq::producer {
 
 class LineSource {
  public:
-  // Takes ownership of nothing: `fd` stays open after the source is gone.
-  explicit LineSource(int fd, std::size_t block_size = 1 << 20);
+  // Takes ownership of nothing: `fd` stays open after the source is gone. `name` is what a read
+  // error calls the input ("standard input", "--input 'x'").
+  LineSource(int fd, std::string name, std::size_t block_size = 1 << 20);
 
   // Appends up to `max` complete lines to `lines`. Reads more input only if no complete line is
   // buffered, so views handed out earlier stay valid until the next call that returns them
@@ -28,6 +29,7 @@ class LineSource {
   bool refill();
 
   int fd_;
+  std::string name_;
   std::string buffer_;
   std::size_t begin_ = 0;  // first unread byte
   std::size_t end_ = 0;    // one past the last valid byte

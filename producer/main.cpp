@@ -1,10 +1,12 @@
 // producer: sends lines, generated checkable messages, or the demo's random numbers to a queue.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -20,6 +22,7 @@
 #include "shmq/producer.hpp"
 #include "signals.hpp"
 #include "statistics.hpp"
+#include "wait_notice.hpp"
 
 namespace po = boost::program_options;
 using namespace shmq;
@@ -30,16 +33,17 @@ using shmq::producer::ProgressFile;
 namespace {
 
 constexpr const char* kSynopsis =
-    "Sends messages to the named queue, creating it if needed.\n"
+    "Sends messages to the named queue, creating it if needed (--no-create: only if it exists).\n"
     "  --input FILE|-        each line (without its newline) is one message; empty lines too\n"
     "  --count N --size B    N generated, checkable messages of B bytes (id, sequence, checksum)\n"
     "  neither               the demo: random numbers 1-100 (--count of them, default 10)\n"
     "A line longer than the slot size stops the producer with exit code 6; every line before it\n"
     "is delivered. On SIGINT, SIGTERM or SIGHUP it stops reading, detaches, prints its\n"
     "statistics and exits 128 + the signal's number (130, 143, 129).\n"
-    "A word that is not an option is a usage error (exit 2).\n"
+    "A word that is not an option is a usage error (exit 2); so is a directory as --input.\n"
     "When standard error is a terminal, a live progress line shows messages, bytes, rate and\n"
-    "ring depth.";
+    "ring depth, and a wait that goes on (a full ring, --join) says once what it waits for.\n"
+    "A waiting producer sleeps in the kernel, waking at most 10 times a second.";
 
 constexpr std::uint32_t kDefaultBatch = 256;  // messages per claim: one atomic per batch
 
@@ -60,6 +64,7 @@ struct Progress : RunEnd {
 
   ProgressFile file;
   ProgressLine line;
+  std::optional<WaitNotice> notice;  // once attached: says what a long wait waits for
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
 };
@@ -108,7 +113,12 @@ bool claim_or_stop(Producer& producer, WriteBatch& batch, std::uint64_t wanted,
   const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(wanted, settings.batch));
   // A stop request ends the run between batches, also when room never runs out.
   const Status status =
-      stop_requested() ? Status::cancelled : producer.claim(batch, n, settings.common.deadline());
+      stop_requested()
+          ? Status::cancelled
+          : progress.notice->run(settings.common.deadline(), WaitingFor::room,
+                                 [&](Clock::time_point until) {
+                                   return producer.claim(batch, n, until);
+                                 });
   if (status == Status::ok) return true;
   progress.stop_on(status, "producer", settings.common.name);
   return false;
@@ -143,6 +153,10 @@ int open_input(const std::string& path) {
   if (path == "-") return STDIN_FILENO;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw UsageError("cannot open --input '" + path + "': " + std::strerror(errno));
+  struct stat facts {};
+  if (::fstat(fd, &facts) == 0 && S_ISDIR(facts.st_mode)) {
+    throw UsageError("--input '" + path + "' is a directory, not a file of lines");
+  }
   return fd;
 }
 
@@ -217,7 +231,8 @@ bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
 }
 
 void send_input(Producer& producer, int fd, const Settings& settings, Progress& progress) {
-  LineSource source(fd);
+  LineSource source(fd, settings.input == "-" ? std::string("standard input")
+                                               : "--input '" + settings.input + "'");
   std::vector<std::string_view> lines;
   while (!stop_requested()) {
     lines.clear();
@@ -277,7 +292,9 @@ void send_demo(Producer& producer, const Settings& settings, Progress& progress)
 }
 
 void wait_for_consumers(Producer& producer, const Settings& settings, Progress& progress) {
-  const Status status = producer.join(settings.common.deadline());
+  const Status status = progress.notice->run(
+      settings.common.deadline(), WaitingFor::consumers_to_finish,
+      [&](Clock::time_point until) { return producer.join(until); });
   if (status == Status::timeout) progress.stop(kExitTimeout, "timeout waiting for consumers");
   progress.stop_on(status, "producer", settings.common.name);
 }
@@ -314,10 +331,13 @@ int run(int argc, char** argv) {
     progress.file = ProgressFile(settings.progress_path, settings.producer_id);
   }
   const auto& stop = install_stop_handlers();
-  Producer producer(settings.common.name, OpenMode::open_or_create, settings.common.config,
+  Producer producer(settings.common.name, settings.common.open_mode(), settings.common.config,
                     AttachOptions{settings.common.wait, &stop, 1});
   report_repairs("producer", settings.common, producer.reaped_at_attach(),
                  producer.replaced_abandoned());
+  progress.notice.emplace(
+      WaitFacts{"producer", settings.common.name, producer.created_queue(), settings.common.config},
+      !settings.common.quiet, progress.line);
   Stopwatch stopwatch;
   if (!settings.input.empty()) {
     send_input(producer, input_fd, settings, progress);

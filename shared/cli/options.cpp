@@ -182,6 +182,8 @@ void add_common_options(po::options_description& description) {
        "(default 0600; 0660 shares it with the group)")
       ("allow-owner", po::value<std::string>(),
        "also accept a queue created by this uid (default: only our own)")
+      ("no-create", "attach only to an existing queue: exit 3 if there is none (a mistyped --name "
+                    "creates nothing)")
       ("timeout", po::value<std::string>(),
        "give up after this many seconds of waiting for the queue or a peer (exit 4)")
       ("wait", po::value<std::string>()->default_value("block"),
@@ -233,6 +235,7 @@ CommonOptions read_common_options(const po::variables_map& values) {
   if (options.quiet && options.verbose) throw UsageError("--quiet and --verbose contradict");
   if (values.count("json")) options.json_path = values["json"].as<std::string>();
   options.remove = values.count("remove") != 0;
+  options.no_create = values.count("no-create") != 0;
   return options;
 }
 

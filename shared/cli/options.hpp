@@ -40,13 +40,18 @@ struct CommonOptions {
   bool verbose = false;
   std::string json_path;
   bool remove = false;
+  bool no_create = false;
 
   // The deadline for the whole run, from now.
   [[nodiscard]] Clock::time_point deadline() const;
+  // How to open the queue: attach only with --no-create, else create it if it does not exist.
+  [[nodiscard]] OpenMode open_mode() const noexcept {
+    return no_create ? OpenMode::open_only : OpenMode::open_or_create;
+  }
 };
 
 // Adds --name, --capacity, --slot-size, --producers, --consumers, --mode, --allow-owner,
-// --timeout, --wait, --quiet, --verbose, --json, --remove, --help, --version.
+// --no-create, --timeout, --wait, --quiet, --verbose, --json, --remove, --help, --version.
 void add_common_options(boost::program_options::options_description& description);
 // Reads them back, validated. Throws UsageError.
 CommonOptions read_common_options(const boost::program_options::variables_map& values);

@@ -39,7 +39,7 @@ void ProgressLine::draw(std::uint64_t messages, std::uint64_t bytes, std::uint32
   const double seconds = std::chrono::duration<double>(now - last_time_).count();
   const double rate = seconds > 0 ? static_cast<double>(messages - last_messages_) / seconds : 0;
   std::ostringstream line;
-  line << kEraseLine << role_ << ": " << messages << " messages, "
+  line << kEraseLine << role_ << ": " << counted(messages, "message") << ", "
        << scaled(static_cast<double>(bytes), "B") << ", " << scaled(rate, " msg/s")
        << ", ring depth " << depth;
   write_all(line.str());  // one write: the line never tears

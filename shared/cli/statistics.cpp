@@ -31,11 +31,14 @@ std::string scaled(double value, const char* unit) {
   return out.str();
 }
 
+std::string counted(std::uint64_t n, const char* noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 std::string summary_line(const RunStatistics& stats) {
   std::ostringstream out;
-  out << std::fixed << std::setprecision(2) << stats.role << ": " << stats.messages
-      << (stats.messages == 1 ? " message, " : " messages, ")
-      << scaled(static_cast<double>(stats.bytes), "B") << " in " << stats.seconds
+  out << std::fixed << std::setprecision(2) << stats.role << ": "
+      << counted(stats.messages, "message") << ", " << scaled(static_cast<double>(stats.bytes), "B") << " in " << stats.seconds
       << " s: " << scaled(stats.messages_per_second(), " msg/s") << ", "
       << scaled(stats.megabytes_per_second() * 1e6, "B/s");
   for (const auto& [key, value] : stats.extra) out << ", " << key << " " << value;

@@ -34,6 +34,9 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_;
 };
 
+// counted(1, "message") -> "1 message", counted(3, "message") -> "3 messages"
+[[nodiscard]] std::string counted(std::uint64_t n, const char* noun);
+
 // scaled(1234567, "B") -> "1.23 MB", scaled(1234, " msg/s") -> "1.23 k msg/s"
 [[nodiscard]] std::string scaled(double value, const char* unit);
 

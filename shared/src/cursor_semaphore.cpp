@@ -91,17 +91,23 @@ bool CursorSemaphore::wait_available(Clock::time_point until, WaitStrategy strat
     sched_yield();  // let a peer on the same core run
   }
   if (strategy == WaitStrategy::spin || Clock::now() >= until) return ready();
-  sleep(until);  // one sleep: a wake-up without units sends the caller back to its checks
+  // One sleep: a wake-up without units sends the caller back to its checks.
+  sleep_unless(until, [](std::uint64_t word) { return units_in(word) != 0; });
   return ready();
 }
 
-void CursorSemaphore::sleep(Clock::time_point until) noexcept {
+void CursorSemaphore::wait_for_give(std::uint32_t seen_limit, Clock::time_point until) noexcept {
+  sleep_unless(until, [seen_limit](std::uint64_t word) { return high_half(word) != seen_limit; });
+}
+
+template <class Awake>
+void CursorSemaphore::sleep_unless(Clock::time_point until, Awake awake) noexcept {
   // seq_cst: with give()'s seq_cst add-then-load this is a Dekker pair; either the giver sees
-  // our registration and wakes us, or we see its units below and do not sleep.
+  // our registration and wakes us, or we see its give below and do not sleep.
   data_.sleepers.fetch_add(1, std::memory_order_seq_cst);
   const std::uint64_t word = data_.word.load(std::memory_order_seq_cst);
   const auto left = until - Clock::now();
-  if (units_in(word) == 0 && left > Clock::duration::zero()) {
+  if (!awake(word) && left > Clock::duration::zero()) {
     // relaxed: a monitoring counter with no ordering duty.
     data_.sleeps.fetch_add(1, std::memory_order_relaxed);
     const timespec relative = to_timespec(left);
@@ -115,7 +121,7 @@ void CursorSemaphore::sleep(Clock::time_point until) noexcept {
 
 std::uint32_t CursorSemaphore::give(std::uint32_t n) noexcept {
   // seq_cst: releases what we wrote to the slots, and orders the add before the sleepers load
-  // (the other half of the Dekker pair in sleep()). The carry out of bit 63 is discarded, so the
+  // (the other half of the Dekker pair in sleep_unless()). The carry out of bit 63 is discarded, so the
   // high half wraps modulo 2^32 like the cursor it is.
   const std::uint64_t before = data_.word.fetch_add(n * kGiveOne, std::memory_order_seq_cst);
   if (data_.sleepers.load(std::memory_order_seq_cst) != 0) wake_all();

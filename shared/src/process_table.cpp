@@ -1,12 +1,15 @@
 #include "shmq/process_table.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <string_view>
 
 #include "shmq/errors.hpp"
 #include "shmq/ring.hpp"
@@ -21,18 +24,27 @@ struct ProcStat {
 
 // Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; nullopt-like {'?', 0} if unreadable.
 // The command name (field 2) may hold spaces and parentheses, so parsing starts after the last ')'.
+// Plain open/read into a stack buffer: a waiting process checks its peers ten times a second, and
+// a stream (locale, allocations) cost more than the system calls.
 ProcStat read_proc_stat(std::uint32_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return {};
-  const auto close = line.rfind(')');
-  if (close == std::string::npos || close + 2 >= line.size()) return {};
-  std::istringstream fields(line.substr(close + 2));
+  char path[32];
+  std::snprintf(path, sizeof path, "/proc/%u/stat", pid);
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  char line[1024];  // the fields up to 22 fit easily; the command name is at most 64 bytes
+  const ssize_t got = ::read(fd, line, sizeof line - 1);
+  ::close(fd);
+  if (got <= 0) return {};
+  const std::string_view text(line, static_cast<std::size_t>(got));
+  const auto close = text.rfind(')');
+  if (close == std::string_view::npos || close + 2 >= text.size()) return {};
   ProcStat stat;
-  std::string field;
-  for (int i = 3; i <= 22 && fields >> field; ++i) {
-    if (i == 3) stat.state = field[0];
-    if (i == 22) stat.start_time = std::strtoull(field.c_str(), nullptr, 10);
+  std::size_t at = close + 2;
+  for (int field = 3; field <= 22 && at < text.size(); ++field) {
+    const std::size_t end = std::min(text.find(' ', at), text.size());
+    if (field == 3) stat.state = text[at];
+    if (field == 22) std::from_chars(text.data() + at, text.data() + end, stat.start_time);
+    at = end + 1;
   }
   return stat;
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <thread>
 
 #include "guarded_step.hpp"
 #include "shmq/failpoint.hpp"
@@ -220,19 +219,22 @@ Status Producer::put_for(std::span<const std::byte> message, Clock::duration tim
 Status Producer::join(Clock::time_point until) {
   Impl& self = *impl_;
   if (self.outstanding.count_ != 0) publish(self.outstanding);
-  auto pause = std::chrono::microseconds(50);
-  // Once `released` passes our last position, consumers have finished all our messages.
-  while (self.ring.released() < self.put_end) {
+  CursorSemaphore& room = self.ring.room();
+  for (;;) {
+    // Read before released(): a release after this read moves the limit, so the sleep below
+    // returns at once instead of missing it.
+    const std::uint32_t limit = room.givers_limit();
+    // Once `released` passes our last position, consumers have finished all our messages.
+    if (self.ring.released() >= self.put_end) return Status::ok;
     // relaxed: the flag carries no data.
     if (self.options.stop != nullptr && self.options.stop->load(std::memory_order_relaxed)) {
       return Status::cancelled;
     }
     if (self.ring.lost()) return Status::lost;
     if (Clock::now() >= until) return Status::timeout;
-    std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::microseconds(2000));
+    // A release gives room: the givers' limit moves, and sleepers on it are woken.
+    room.wait_for_give(limit, std::min(until, Clock::now() + kWaitSlice));
   }
-  return Status::ok;
 }
 
 void Producer::close() noexcept {

@@ -10,8 +10,8 @@
 namespace shmq::detail {
 
 // How often a process that keeps waiting checks the table for dead peers to reap: a queue
-// wedged by a dead process recovers within this interval (plus a slice).
-inline constexpr auto kReapInterval = std::chrono::milliseconds(100);
+// wedged by a dead process recovers within this interval (plus a slice). Once a slice.
+inline constexpr auto kReapInterval = kWaitSlice;
 
 // The loop of wait_for_units(), which also vouches that a failure was not the segment's loss.
 template <class Attempt, class Ended>

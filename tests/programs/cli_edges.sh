@@ -91,4 +91,29 @@ timeout -k 5 "$LIMIT" "$CONSUMER" --name "$Q" --output "$WORK/keep.txt" --quiet 
 [[ $(wc -l < "$WORK/keep.txt") == 1 && $(cat "$WORK/keep.txt") != precious ]] ||
   fail "--output was not truncated once attached: $(cat "$WORK/keep.txt")"
 
+echo "a directory as --input is named, exit 2, and creates nothing"
+new_queue dir-input
+mkdir "$WORK/a-directory"
+code=0
+timeout -k 5 "$SHORT" "$PRODUCER" --name "$Q" --input "$WORK/a-directory" 2>"$WORK/err-dir" ||
+  code=$?
+[[ $code == 2 ]] || fail "a directory as --input: exit $code, expected 2"
+grep -q "^producer: --input '$WORK/a-directory' is a directory" "$WORK/err-dir" ||
+  fail "a directory as --input: $(cat "$WORK/err-dir")"
+[[ ! -e /dev/shm/$Q ]] || fail "a directory as --input created the queue"
+
+echo "binary messages to a terminal: the consumer says --output wants a file or a pipe"
+if have_terminal; then
+  new_queue binary
+  "$PRODUCER" --name "$Q" --count 3 --size 64 --quiet
+  on_terminal "$WORK/tty" "'$CONSUMER' --name $Q" || fail "the consumer on a terminal failed"
+  grep -q "consumer: message 1 is binary .*--output wants a file or a pipe" "$WORK/tty" ||
+    fail "no hint for binary messages on a terminal: $(cat -v "$WORK/tty" | head -c 300)"
+  [[ $(grep -c "is binary" "$WORK/tty") == 1 ]] || fail "the binary hint came more than once"
+  new_queue text
+  printf 'plain\ttext\n' | "$PRODUCER" --name "$Q" --input - --quiet
+  on_terminal "$WORK/tty" "'$CONSUMER' --name $Q" || fail "the consumer on a terminal failed"
+  ! grep -q "is binary" "$WORK/tty" || fail "text lines were called binary"
+fi
+
 echo "PASS"

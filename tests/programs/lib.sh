@@ -107,3 +107,14 @@ start_fifo_producer() {
   producer=${PIDS[-1]}
   exec 7>"$WORK/input-$queue"
 }
+
+# Whether script(1) can give a program a pseudo-terminal here (some containers have none).
+have_terminal() {
+  command -v script >/dev/null && script -qec true /dev/null > /dev/null 2>&1 < /dev/null
+}
+
+# Runs a command line (one string, words quoted as for sh -c) on a pseudo-terminal, bounded by
+# the time limit; what it printed goes to file $1. Returns the command's exit code.
+on_terminal() {  # output-file command-line
+  timeout -k 5 "$LIMIT" script -qec "$2" /dev/null > "$1" < /dev/null
+}

@@ -12,8 +12,9 @@ inline constexpr std::chrono::milliseconds kDefaultLease{30'000};
 
 struct AttachOptions {
   WaitStrategy wait = WaitStrategy::block;
-  // When set and raised (e.g. by a signal handler), blocking calls return Status::cancelled
-  // within a few milliseconds.
+  // When set and raised, blocking calls return Status::cancelled: at once when a signal
+  // interrupts the waiting thread (a handler installed without SA_RESTART that sets the flag),
+  // otherwise within a wait slice (kWaitSlice).
   const std::atomic<bool>* stop = nullptr;
   // Consumer only: end of stream is reported only after this many producers have attached
   // during the consumer's lifetime and all of them have detached.
@@ -25,9 +26,10 @@ struct AttachOptions {
   std::chrono::milliseconds lease{kDefaultLease};
 };
 
-// Blocking calls sleep in slices of this length, so that a stop request or the end of the
-// stream is noticed even if the wake-up that announced it raced with going to sleep.
-inline constexpr auto kWaitSlice = std::chrono::milliseconds(10);
+// Blocking calls sleep in the kernel in slices of at most this length, between which they
+// notice a stop request raised by another thread, the end of a stream whose wake-up raced with
+// going to sleep, and dead peers to reap: an idle waiter wakes at most 10 times a second.
+inline constexpr auto kWaitSlice = std::chrono::milliseconds(100);
 
 [[nodiscard]] inline Clock::time_point deadline_after(Clock::duration timeout) {
   const auto now = Clock::now();

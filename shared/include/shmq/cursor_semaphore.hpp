@@ -47,6 +47,10 @@ class CursorSemaphore {
   // only if `poll`: callers poll at the start of a wait, not again after a slice that came up
   // empty, so that an idle waiter costs no CPU.
   bool wait_available(Clock::time_point until, WaitStrategy strategy, bool poll = true);
+  // Sleeps in the kernel, without polling or taking, until the givers' limit is no longer
+  // `seen_limit` (someone gave), a wake-up arrives, or `until` passes. For waiting on what the
+  // givers' limit counts (Ring::released(): a producer's join) rather than on units.
+  void wait_for_give(std::uint32_t seen_limit, Clock::time_point until) noexcept;
 
   // Never blocks. Makes n more units available and wakes sleepers, if any are recorded. Returns
   // the units available just after the give (what the givers' add left in the word).
@@ -63,7 +67,9 @@ class CursorSemaphore {
   [[nodiscard]] std::uint32_t givers_limit() const noexcept;
 
  private:
-  void sleep(Clock::time_point until) noexcept;
+  // Sleeps until a give or `until`, unless `awake(word)` holds once we are recorded as a sleeper.
+  template <class Awake>
+  void sleep_unless(Clock::time_point until, Awake awake) noexcept;
 
   layout::SemaphoreData& data_;
 };
