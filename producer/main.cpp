@@ -55,6 +55,7 @@ struct Settings {
   std::uint32_t producer_id = 0;
   std::chrono::nanoseconds delay{0};
   bool join = false;
+  std::uint32_t await_consumers = 0;
   std::uint32_t batch = kDefaultBatch;
   std::string progress_path;
 };
@@ -99,6 +100,10 @@ Settings read_settings(const po::variables_map& values) {
     settings.delay = parse_seconds(values["delay"].as<std::string>(), "delay");
   }
   settings.join = values.count("join") != 0;
+  if (values.count("await-consumers")) {
+    settings.await_consumers = parse_count_up_to(values["await-consumers"].as<std::string>(),
+                                                 "await-consumers", layout::kMaxProcesses);
+  }
   if (values.count("batch")) {
     settings.batch = parse_count_up_to(values["batch"].as<std::string>(), "batch", 1U << 16);
   }
@@ -291,6 +296,42 @@ void send_demo(Producer& producer, const Settings& settings, Progress& progress)
   }
 }
 
+// Sends the --input lines, the --count generated messages, or the demo's.
+void send(Producer& producer, int input_fd, const Settings& settings, Progress& progress) {
+  if (!settings.input.empty()) {
+    send_input(producer, input_fd, settings, progress);
+  } else if (settings.size != 0) {
+    send_generated(producer, settings, progress);
+  } else {
+    send_demo(producer, settings, progress);
+  }
+}
+
+// Until --await-consumers N consumers are attached (or `until`): ok, timeout or cancelled. Looks
+// every 100 ms; no futex moves when a consumer attaches.
+Status consumers_attached(const Producer& producer, std::uint32_t wanted,
+                          Clock::time_point until) {
+  while (producer.consumers_attached() < wanted) {
+    if (stop_requested()) return Status::cancelled;
+    const auto now = Clock::now();
+    if (now >= until) return Status::timeout;
+    std::this_thread::sleep_for(std::min<Clock::duration>(kWaitSlice, until - now));
+  }
+  return Status::ok;
+}
+
+// --await-consumers: holds every message back until the consumers are there. A consumer counts
+// the producers it sees attached, so one that attached after a producer had left would wait
+// for it for ever; held back, no producer can leave before all of them have attached.
+void await_consumers(const Producer& producer, const Settings& settings, Progress& progress) {
+  const Status status = progress.notice->run(
+      settings.common.deadline(), WaitingFor::consumers_to_attach, [&](Clock::time_point until) {
+        return consumers_attached(producer, settings.await_consumers, until);
+      });
+  if (status == Status::timeout) progress.stop(kExitTimeout, "timeout waiting for consumers");
+  progress.stop_on(status, "producer", settings.common.name);
+}
+
 void wait_for_consumers(Producer& producer, const Settings& settings, Progress& progress) {
   const Status status = progress.notice->run(
       settings.common.deadline(), WaitingFor::consumers_to_finish,
@@ -310,6 +351,9 @@ int run(int argc, char** argv) {
       ("producer-id", po::value<std::string>(), "id written into generated messages (default: pid)")
       ("delay", po::value<std::string>(), "seconds to wait after each message (demo pacing)")
       ("join", "before exiting, wait until consumers have finished every message we sent")
+      ("await-consumers", po::value<std::string>(),
+       "send nothing until this many consumers are attached, so that each of them counts us for "
+       "its --expect-producers (at most --timeout)")
       ("batch", po::value<std::string>(), "messages per claim, 1-65536 (default 256)")
       ("progress", po::value<std::string>(),
        "keep '<producer id> <messages accepted>' up to date in this file (for kill tests)");
@@ -336,16 +380,12 @@ int run(int argc, char** argv) {
   report_repairs("producer", settings.common, producer.reaped_at_attach(),
                  producer.replaced_abandoned());
   progress.notice.emplace(
-      WaitFacts{"producer", settings.common.name, producer.created_queue(), settings.common.config},
+      WaitFacts{"producer", settings.common.name, producer.created_queue(), settings.common.config,
+                settings.await_consumers},
       !settings.common.quiet, progress.line);
+  if (settings.await_consumers != 0) await_consumers(producer, settings, progress);
   Stopwatch stopwatch;
-  if (!settings.input.empty()) {
-    send_input(producer, input_fd, settings, progress);
-  } else if (settings.size != 0) {
-    send_generated(producer, settings, progress);
-  } else {
-    send_demo(producer, settings, progress);
-  }
+  if (!progress.stopped()) send(producer, input_fd, settings, progress);
   if (settings.join && !progress.stopped()) wait_for_consumers(producer, settings, progress);
   producer.close();
 

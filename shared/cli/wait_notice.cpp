@@ -36,6 +36,9 @@ std::string describe(const WaitFacts& facts, WaitingFor waiting_for, const Queue
     case WaitingFor::room:
       return "waiting for room" + on + ": all " + counted(queue.geometry.capacity, "slot") +
              " are full and " + attached_consumers;
+    case WaitingFor::consumers_to_attach:
+      return "waiting for " + counted(facts.await_consumers, "consumer") +
+             " to attach (--await-consumers)" + on + ": " + attached_consumers;
     case WaitingFor::consumers_to_finish:
       return "waiting for consumers to finish what we sent (--join)" + on + ": " +
              attached_consumers;

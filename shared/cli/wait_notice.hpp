@@ -22,10 +22,11 @@ struct WaitFacts {
   std::string queue;
   bool created = false;  // this program created the queue
   QueueConfig config;    // whose queue we may read (--allow-owner)
+  std::uint32_t await_consumers = 0;  // producer --await-consumers N
 };
 
 // Which wait a program is in, for the notice's words.
-enum class WaitingFor : std::uint8_t { messages, room, consumers_to_finish };
+enum class WaitingFor : std::uint8_t { messages, room, consumers_to_attach, consumers_to_finish };
 
 // The notice's line, read from the queue (shmq/inspect.hpp) just then, without a newline.
 [[nodiscard]] std::string describe_wait(const WaitFacts& facts, WaitingFor waiting_for);

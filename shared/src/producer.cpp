@@ -254,6 +254,10 @@ std::uint32_t Producer::reaped_at_attach() const noexcept { return impl_->attach
 bool Producer::replaced_abandoned() const noexcept { return impl_->segment.replaced_abandoned(); }
 std::uint64_t Producer::messages() const noexcept { return impl_->published; }
 
+std::uint32_t Producer::consumers_attached() const noexcept {
+  return impl_->ring.attached(layout::Role::consumer);
+}
+
 std::uint32_t Producer::depth() const noexcept {
   return impl_->ring.geometry().capacity - impl_->ring.room().value() - impl_->reserve();
 }

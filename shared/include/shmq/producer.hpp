@@ -175,6 +175,8 @@ class Producer {
   [[nodiscard]] bool replaced_abandoned() const noexcept;
   [[nodiscard]] std::uint64_t messages() const noexcept;  // published by this handle
   [[nodiscard]] std::uint32_t depth() const noexcept;     // messages in the ring (a snapshot)
+  // Consumers attached now (a snapshot; a dead one counts until a waiting process reaps it).
+  [[nodiscard]] std::uint32_t consumers_attached() const noexcept;
 
  private:
   struct Impl;
