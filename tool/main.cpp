@@ -21,7 +21,9 @@ constexpr const char* kSynopsis =
     "Looks at the shmq queues in /dev/shm without attaching to them or writing to them (except\n"
     "remove).\n"
     "Commands:\n"
-    "  list          every shmq queue on this host: geometry, depth, attached processes, state\n"
+    "  list          every shmq queue on this host: geometry, depth, attached processes, state;\n"
+    "                then the files this user may not open that could be queues (another\n"
+    "                user's): owner, mode, size and age, state unreadable\n"
     "  stat NAME     one queue in detail: header, depth, high water, totals, rates, waits,\n"
     "                recoveries and every attached process (pid, role, alive)\n"
     "  check NAME    validate a queue and say what is wrong; exit 0 if healthy, 3 if not\n"
@@ -89,8 +91,9 @@ bool pause_unless_stopped(std::chrono::nanoseconds duration) {
 }
 
 int list(const Settings& settings) {
-  std::vector<ListRow> rows;
-  for (const auto& name : list_queue_names()) {
+  QueueListing found = list_queues();
+  Listing listing{{}, std::move(found.unreadable), std::chrono::system_clock::now()};
+  for (const auto& name : found.names) {
     ListRow row{name, std::nullopt, {}};
     try {
       row.snapshot = inspect_queue(name);
@@ -98,9 +101,9 @@ int list(const Settings& settings) {
       if (e.code() == ErrorCode::not_found) continue;  // removed since the directory was read
       row.error = e.what();
     }
-    rows.push_back(std::move(row));
+    listing.rows.push_back(std::move(row));
   }
-  std::cout << (settings.json ? list_json(rows) : list_table(rows));
+  std::cout << (settings.json ? list_json(listing) : list_table(listing));
   return kExitOk;
 }
 
@@ -135,7 +138,9 @@ int check(const Settings& settings) {
 int run(int argc, char** argv) {
   po::options_description description("Options");
   description.add_options()
-      ("json", "list, stat: print JSON (stat --watch: one object per line)")
+      ("json", "list, stat: print JSON (stat --watch: one object per line; each stat object "
+               "begins with \"time\", seconds since the Unix epoch to the millisecond, and "
+               "\"at\", the same in ISO 8601 UTC)")
       ("watch", "stat: refresh until interrupted; in place when standard output is a terminal")
       ("interval", po::value<std::string>(),
        "stat: seconds between refreshes, and over which rates are measured "

@@ -1,8 +1,14 @@
 #include "snapshot_report.hpp"
 
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <iomanip>
 #include <sstream>
+#include <string_view>
+#include <utility>
 
+#include "shmq/header_validation.hpp"
 #include "statistics.hpp"
 
 namespace shmq::tool {
@@ -34,6 +40,40 @@ std::string attached(const QueueSnapshot& snapshot, layout::Role role) {
   return text;
 }
 
+// "42s", "17m", "5h", "3d": seconds below 2 minutes, minutes below 2 hours, hours below 2 days.
+std::string age(std::chrono::seconds elapsed) {
+  const std::int64_t seconds = std::max<std::int64_t>(elapsed.count(), 0);  // clocks may disagree
+  if (seconds < 120) return std::to_string(seconds) + "s";
+  if (seconds < 120 * 60) return std::to_string(seconds / 60) + "m";
+  if (seconds < 48 * 3600) return std::to_string(seconds / 3600) + "h";
+  return std::to_string(seconds / 86400) + "d";
+}
+
+std::chrono::seconds age_of(const UnreadableFile& file, const Listing& listing) {
+  return std::chrono::duration_cast<std::chrono::seconds>(listing.now - file.born);
+}
+
+// Two spaces past the longest name shown, and never narrower than the title.
+int name_width(const Listing& listing) {
+  std::size_t longest = std::string_view("NAME").size();
+  for (const auto& row : listing.rows) longest = std::max(longest, row.name.size());
+  for (const auto& file : listing.unreadable) longest = std::max(longest, file.name.size());
+  return static_cast<int>(longest + 2);
+}
+
+// "1764594828.437" and "2025-12-01T13:13:48.437Z": the same millisecond.
+std::pair<std::string, std::string> epoch_and_iso8601(std::chrono::system_clock::time_point at) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch());
+  const std::time_t seconds = static_cast<std::time_t>(ms.count() / 1000);
+  char millis[8];
+  std::snprintf(millis, sizeof millis, ".%03d", static_cast<int>(ms.count() % 1000));
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &utc);
+  return {std::to_string(seconds) + millis, date + std::string(millis) + "Z"};
+}
+
 void json_fields(std::ostringstream& out, const QueueSnapshot& s) {
   out << "\"name\":" << quoted(s.name) << ",\"state\":\"" << to_string(s.state())
       << "\",\"owner\":" << s.owner << ",\"capacity\":" << s.geometry.capacity
@@ -47,6 +87,44 @@ void json_fields(std::ostringstream& out, const QueueSnapshot& s) {
       << ",\"consumers\":" << s.count(layout::Role::consumer, true)
       << ",\"dead_producers\":" << s.count(layout::Role::producer, false)
       << ",\"dead_consumers\":" << s.count(layout::Role::consumer, false);
+}
+
+void queue_table(std::ostringstream& out, const std::vector<ListRow>& rows, int width) {
+  out << std::left << std::setw(width) << "NAME" << std::right << std::setw(8) << "CAPACITY"
+      << std::setw(10) << "SLOT" << std::setw(10) << "DEPTH"
+      << "  " << std::left << std::setw(14) << "PRODUCERS" << std::setw(14) << "CONSUMERS"
+      << "STATE\n";
+  for (const auto& row : rows) {
+    out << std::left << std::setw(width) << row.name << std::right;
+    if (!row.snapshot) {
+      out << std::setw(8) << "-" << std::setw(10) << "-" << std::setw(10) << "-"
+          << "  " << std::left << std::setw(14) << "-" << std::setw(14) << "-"
+          << "unreadable: " << row.error << "\n";
+      continue;
+    }
+    const QueueSnapshot& s = *row.snapshot;
+    out << std::setw(8) << s.geometry.capacity << std::setw(10) << s.geometry.slot_size
+        << std::setw(10) << s.depth << "  " << std::left << std::setw(14)
+        << attached(s, layout::Role::producer) << std::setw(14)
+        << attached(s, layout::Role::consumer) << to_string(s.state()) << "\n";
+  }
+}
+
+// As ipcs shows segments: whose, what mode, how large, how old.
+void unreadable_table(std::ostringstream& out, const Listing& listing, int width) {
+  std::size_t owner_width = std::string_view("OWNER").size();
+  for (const auto& file : listing.unreadable) {
+    owner_width = std::max(owner_width, file.owner_name.size());
+  }
+  const int owner_column = static_cast<int>(owner_width + 2);
+  out << std::left << std::setw(width) << "NAME" << std::setw(owner_column) << "OWNER"
+      << std::setw(4) << "MODE" << std::right << std::setw(14) << "SIZE" << std::setw(7) << "AGE"
+      << "  STATE\n";
+  for (const auto& file : listing.unreadable) {
+    out << std::left << std::setw(width) << file.name << std::setw(owner_column) << file.owner_name
+        << std::setw(4) << octal_mode(file.mode) << std::right << std::setw(14) << file.size
+        << std::setw(7) << age(age_of(file, listing)) << "  unreadable\n";
+  }
 }
 
 }  // namespace
@@ -81,42 +159,36 @@ std::string verdict(const QueueSnapshot& snapshot) {
          "); the next process to attach or wait repairs it";
 }
 
-std::string list_table(const std::vector<ListRow>& rows) {
+std::string list_table(const Listing& listing) {
   std::ostringstream out;
-  out << std::left << std::setw(24) << "NAME" << std::right << std::setw(10) << "CAPACITY"
-      << std::setw(10) << "SLOT" << std::setw(10) << "DEPTH"
-      << "  " << std::left << std::setw(14) << "PRODUCERS" << std::setw(14) << "CONSUMERS"
-      << "STATE\n";
-  for (const auto& row : rows) {
-    out << std::left << std::setw(24) << row.name << std::right;
-    if (!row.snapshot) {
-      out << std::setw(10) << "-" << std::setw(10) << "-" << std::setw(10) << "-"
-          << "  " << std::left << std::setw(14) << "-" << std::setw(14) << "-"
-          << "unreadable: " << row.error << "\n";
-      continue;
-    }
-    const QueueSnapshot& s = *row.snapshot;
-    out << std::setw(10) << s.geometry.capacity << std::setw(10) << s.geometry.slot_size
-        << std::setw(10) << s.depth << "  " << std::left << std::setw(14)
-        << attached(s, layout::Role::producer) << std::setw(14)
-        << attached(s, layout::Role::consumer) << to_string(s.state()) << "\n";
-  }
-  if (rows.empty()) out << "(no shmq queues in /dev/shm)\n";
+  const int width = name_width(listing);
+  if (!listing.rows.empty()) queue_table(out, listing.rows, width);
+  if (!listing.rows.empty() && !listing.unreadable.empty()) out << "\n";
+  if (!listing.unreadable.empty()) unreadable_table(out, listing, width);
+  if (listing.rows.empty() && listing.unreadable.empty()) out << "(no shmq queues in /dev/shm)\n";
   return out.str();
 }
 
-std::string list_json(const std::vector<ListRow>& rows) {
+std::string list_json(const Listing& listing) {
   std::ostringstream out;
   out << "[";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    out << (i == 0 ? "" : ",") << "{";
-    if (rows[i].snapshot) {
-      json_fields(out, *rows[i].snapshot);
+  const char* separator = "";
+  for (const auto& row : listing.rows) {
+    out << std::exchange(separator, ",") << "{";
+    if (row.snapshot) {
+      json_fields(out, *row.snapshot);
     } else {
-      out << "\"name\":" << quoted(rows[i].name)
-          << ",\"state\":\"unreadable\",\"error\":" << quoted(rows[i].error);
+      out << "\"name\":" << quoted(row.name)
+          << ",\"state\":\"unreadable\",\"error\":" << quoted(row.error);
     }
     out << "}";
+  }
+  for (const auto& file : listing.unreadable) {
+    out << std::exchange(separator, ",") << "{\"name\":" << quoted(file.name)
+        << ",\"state\":\"unreadable\",\"error\":\"permission denied\",\"owner\":" << file.owner
+        << ",\"owner_name\":" << quoted(file.owner_name) << ",\"mode\":\"" << octal_mode(file.mode)
+        << "\",\"size\":" << file.size << ",\"age_seconds\":" << age_of(file, listing).count()
+        << "}";
   }
   out << "]\n";
   return out.str();
@@ -157,7 +229,8 @@ std::string stat_text(const QueueSnapshot& s, const std::optional<Rates>& rates)
 
 std::string stat_json(const QueueSnapshot& s, const std::optional<Rates>& rates) {
   std::ostringstream out;
-  out << std::setprecision(10) << "{";
+  const auto [time, at] = epoch_and_iso8601(s.taken_at);
+  out << std::setprecision(10) << "{\"time\":" << time << ",\"at\":\"" << at << "\",";
   json_fields(out, s);
   if (rates) out << ",\"rate_in\":" << rates->in << ",\"rate_out\":" << rates->out;
   out << ",\"producer_waits\":" << s.producer_waits << ",\"consumer_waits\":" << s.consumer_waits

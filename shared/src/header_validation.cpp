@@ -15,12 +15,6 @@ std::string quoted(const char* name) { return std::string("queue '") + name + "'
   throw Error(ErrorCode::corrupt, quoted(name) + " is corrupt: " + what);
 }
 
-std::string octal(std::uint32_t mode) {
-  char text[8];
-  std::snprintf(text, sizeof text, "%04o", mode & 07777U);
-  return text;
-}
-
 std::string mismatch(const char* field, std::uint64_t wanted, std::uint64_t actual) {
   return std::string(field) + " " + std::to_string(wanted) + " was asked for but the queue has " +
          std::to_string(actual);
@@ -109,6 +103,12 @@ Geometry validate_identity(const layout::IdentityFields& fields, std::uint64_t a
                   (fields.flags & layout::kMultiConsumer) != 0};
 }
 
+std::string octal_mode(std::uint32_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", mode & 07777U);
+  return text;
+}
+
 bool is_foreign(std::uint32_t owner, const QueueConfig& config, std::uint32_t self) {
   return owner != self && owner != config.allowed_owner.value_or(self);
 }
@@ -126,9 +126,9 @@ void check_file_facts(const FileFacts& facts, const QueueConfig& config, std::ui
   const std::uint32_t extra = facts.mode & ~config.permissions;
   if (extra != 0) {
     throw Error(ErrorCode::permission_denied,
-                quoted(name) + " has mode " + octal(facts.mode) + ", which grants more than the " +
-                    octal(config.permissions) + " asked for; pass --mode " + octal(facts.mode) +
-                    " if that is intended");
+                quoted(name) + " has mode " + octal_mode(facts.mode) +
+                    ", which grants more than the " + octal_mode(config.permissions) +
+                    " asked for; pass --mode " + octal_mode(facts.mode) + " if that is intended");
   }
 }
 

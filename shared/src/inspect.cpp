@@ -1,13 +1,8 @@
 #include "shmq/inspect.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <filesystem>
 
 #include "shmq/errors.hpp"
-#include "shmq/names.hpp"
 #include "shmq/process_table.hpp"
 #include "shmq/ring.hpp"
 #include "shmq/segment.hpp"
@@ -159,6 +154,7 @@ QueueSnapshot inspect_queue(const std::string& name, const QueueConfig& config) 
   const layout::Header& header = segment.header();
   QueueSnapshot snapshot;
   snapshot.name = name;
+  snapshot.taken_at = std::chrono::system_clock::now();
   snapshot.geometry = segment.geometry();
   snapshot.owner = header.identity.fields.creator_uid;
   const Counts counts = read_counts(header);
@@ -178,32 +174,6 @@ QueueSnapshot inspect_queue(const std::string& name, const QueueConfig& config) 
   check_invariants(segment, counts, snapshot);
   read_processes(segment, snapshot);
   return snapshot;
-}
-
-std::vector<std::string> list_queue_names() {
-  std::vector<std::string> names;
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm", error)) {
-    std::error_code status_error;
-    if (entry.symlink_status(status_error).type() != std::filesystem::file_type::regular) {
-      continue;  // no symlinks, no directories
-    }
-    const std::string name = entry.path().filename().string();
-    try {
-      validate_name(name);
-    } catch (const Error&) {
-      continue;
-    }
-    const int fd = ::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) continue;
-    std::uint64_t magic = 0;
-    const bool ours =
-        ::pread(fd, &magic, sizeof magic, 0) == sizeof magic && magic == layout::kMagic;
-    ::close(fd);
-    if (ours) names.push_back(name);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 }  // namespace shmq

@@ -1,14 +1,17 @@
 #include "queue_file.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "shmq/errors.hpp"
+#include "shmq/header_validation.hpp"
 
 namespace shmq::detail {
 namespace {
@@ -33,7 +36,8 @@ const char* kind_of(mode_t mode) {
                   quoted(name) + " is a symbolic link, not a queue; refusing it", err);
     case EACCES:
     case EPERM:
-      throw Error(ErrorCode::permission_denied, "permission denied opening " + quoted(name), err);
+      throw Error(ErrorCode::permission_denied,
+                  "permission denied opening " + quoted(name) + owner_and_mode(name), err);
     default:
       throw Error(ErrorCode::system, "opening " + quoted(name) + " failed: " + std::strerror(err),
                   err);
@@ -41,6 +45,30 @@ const char* kind_of(mode_t mode) {
 }
 
 }  // namespace
+
+std::string queue_path(const std::string& name) {
+  return std::string(kQueueDirectory) + "/" + name;
+}
+
+std::string user_name(std::uint32_t uid) {
+  std::vector<char> buffer(1024);
+  for (;;) {
+    passwd entry{};
+    passwd* found = nullptr;
+    const int err = getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found);
+    if (err == ERANGE && buffer.size() < (1U << 20)) {
+      buffer.resize(buffer.size() * 4);
+      continue;
+    }
+    return err == 0 && found != nullptr ? std::string(found->pw_name) : std::to_string(uid);
+  }
+}
+
+std::string owner_and_mode(const std::string& name) {
+  struct stat st {};
+  if (lstat(queue_path(name).c_str(), &st) != 0) return "";
+  return " (owner " + user_name(st.st_uid) + ", mode " + octal_mode(st.st_mode) + ")";
+}
 
 void refuse_unless_regular(const std::string& name) {
   // The name Boost gives shm_open(): ours with a leading slash. O_NONBLOCK: a FIFO opens at once.

@@ -5,10 +5,21 @@
 // that is not a regular file: a FIFO, a directory, a socket, a device, a symbolic link.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
-
 namespace shmq::detail {
+
+// Where shm_open() keeps queues' files, and a queue's: "/dev/shm/<name>".
+inline constexpr const char* kQueueDirectory = "/dev/shm";
+[[nodiscard]] std::string queue_path(const std::string& name);
+
+// The login name of `uid` ("alice"), or the uid in digits if it has none.
+[[nodiscard]] std::string user_name(std::uint32_t uid);
+
+// " (owner alice, mode 0600)" for the file at `name`, as lstat() sees it (a symbolic link is not
+// followed), or "" if there is none: the tail of a "permission denied" message.
+[[nodiscard]] std::string owner_and_mode(const std::string& name);
 
 // Opens the file at `name` read-only, without blocking and without following a symbolic link, and
 // throws shmq::Error unless it is a regular file: not_found, permission_denied, incompatible (not

@@ -56,7 +56,9 @@ std::string quoted(const std::string& name) { return "queue '" + name + "'"; }
       throw Error(ErrorCode::not_found, quoted(name) + " does not exist", err);
     case bip::security_error:
       throw Error(ErrorCode::permission_denied,
-                  "permission denied " + std::string(doing) + " " + quoted(name), err);
+                  "permission denied " + std::string(doing) + " " + quoted(name) +
+                      detail::owner_and_mode(name),
+                  err);
     default:
       throw Error(ErrorCode::system,
                   std::string(doing) + " " + quoted(name) + " failed: " + e.what(), err);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "shmq/geometry.hpp"
 #include "shmq/layout.hpp"
@@ -21,6 +22,9 @@ struct FileFacts {
   std::uint32_t owner = 0;  // uid
   std::uint32_t mode = 0;   // permission bits (st_mode & 07777)
 };
+
+// Permission bits as chmod(1) writes them: "0600", "0644", "4755".
+[[nodiscard]] std::string octal_mode(std::uint32_t mode);
 
 // Whether a file owned by `owner` is another user's: neither ours (`self`) nor the owner the config
 // explicitly allows. Another user's file that is no valid queue is never ours to remove.

@@ -2,6 +2,7 @@
 // Everything here maps segments read-only; nothing attaches, nothing writes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@ enum class QueueState : std::uint8_t {
 
 struct QueueSnapshot {
   std::string name;
+  std::chrono::system_clock::time_point taken_at;  // when the reading began
   Geometry geometry;
   std::uint32_t owner = 0;  // uid that created the segment
   std::uint32_t depth = 0;  // filled slots waiting (each one message, or several packed)
@@ -61,8 +63,32 @@ struct QueueSnapshot {
 // allowed_owner (whose broken file counts as ours) and ready_timeout matter.
 [[nodiscard]] QueueSnapshot inspect_queue(const std::string& name, const QueueConfig& config = {});
 
-// Names under /dev/shm that carry the shmq magic number, sorted. Files that are not shmq queues
-// (including other programs' segments) are left out; broken shmq queues are included.
+// A file in /dev/shm that this process may not open, of a size some queue could have: another
+// user's queue, perhaps, though whether it is one cannot be told without reading it (ipcs shows
+// the same facts).
+struct UnreadableFile {
+  std::string name;
+  std::uint32_t owner = 0;  // uid
+  std::string owner_name;   // the owner's login name, or the uid in digits if it has none
+  std::uint32_t mode = 0;   // permission bits (st_mode & 07777)
+  std::uint64_t size = 0;   // bytes
+  std::chrono::system_clock::time_point born;  // creation, or else the last change of status
+};
+
+struct QueueListing {
+  // Files that carry the shmq magic number, sorted. Files that are not shmq queues (including
+  // other programs' segments) are left out; broken shmq queues are included.
+  std::vector<std::string> names;
+  // Regular files with a valid queue name this process may not open and whose size a queue could
+  // have (layout::is_possible_segment_size), sorted by name. Empty ones, and those of any other
+  // size, are left out: no queue looks like that.
+  std::vector<UnreadableFile> unreadable;
+};
+
+// Reads /dev/shm once: what `shmq list` shows. Never blocks (a FIFO is not opened).
+[[nodiscard]] QueueListing list_queues();
+
+// list_queues().names.
 [[nodiscard]] std::vector<std::string> list_queue_names();
 
 }  // namespace shmq

@@ -200,6 +200,13 @@ constexpr std::uint64_t segment_size_for(std::uint32_t capacity, std::uint32_t s
   return kHeaderSize + std::uint64_t{capacity} * slot_stride_for(slot_size);
 }
 
+// Whether some queue could have a segment of `size` bytes, as far as its size alone tells: the
+// header and at least one slot of the smallest stride, in whole strides, within the limit.
+constexpr bool is_possible_segment_size(std::uint64_t size) {
+  return size >= segment_size_for(1, 1) && size <= kMaxSegmentSize &&
+         (size - kHeaderSize) % kSlotAlignment == 0;
+}
+
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 static_assert(sizeof(std::atomic<std::uint64_t>) == 8, "a semaphore word is two 32-bit halves");
@@ -220,5 +227,8 @@ static_assert(sizeof(ProcessEntry) == kCacheLine);
 static_assert(sizeof(Header) == 448 + kMaxProcesses * kCacheLine);
 static_assert(sizeof(SlotHeader) == 16);
 static_assert(kHeaderSize % kSlotAlignment == 0);
+static_assert(is_possible_segment_size(segment_size_for(1024, 1024)));
+static_assert(!is_possible_segment_size(kHeaderSize) && !is_possible_segment_size(0));
+static_assert(!is_possible_segment_size(segment_size_for(8, 64) + 8));
 
 }  // namespace shmq::layout
