@@ -78,10 +78,18 @@ mapfile -d '' terminals < <(examples_of "## Two terminals" "Other things to try:
 ((${#terminals[@]} == 2)) || fail "the two terminals: ${#terminals[@]} blocks, expected 2"
 # Terminal 1 in the background, terminal 2 with lines instead of typing; the same queue name.
 printf 'first job\nsecond job\n' > "$WORK/typed"
+# Then the queue stays until removed, as the README says below the block.
+removal=$(grep -A1 'stays in `/dev/shm/jobs` until removed:' "$README" | tail -1 | tr -d '`.')
+[[ $removal == "build/bin/consumer --name jobs --remove" ]] ||
+  fail "the README's removal of 'jobs' reads '$removal'"
 run_example "${terminals[0]%$'\n'} &
 terminal_1=\$!
 ${terminals[1]%$'\n'} < $WORK/typed
-wait \$terminal_1"
+wait \$terminal_1
+$removal 2> removal.err"
 [[ $code == 0 ]] || fail "the two terminals: exit $code: $(cat err)"
 [[ $(cat out) == $'first job\nsecond job' ]] || fail "the two terminals printed: $(cat out)"
+[[ ! -e /dev/shm/$Q ]] || fail "the README's --remove left the queue"
+# It stayed after the run: the removal found it.
+grep -q "removed queue '$Q'" removal.err || fail "the removal said: $(cat removal.err)"
 echo "PASS"
