@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "shmq/consumer.hpp"
+#include "shmq/detail/segment.hpp"
 #include "shmq/producer.hpp"
-#include "shmq/segment.hpp"
 #include "transports.hpp"
 
 namespace shmq::bench {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "shmq/short_bytes.hpp"
+#include "shmq/detail/short_bytes.hpp"
 
 namespace shmq::consumer {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "shmq/message_format.hpp"
+#include "shmq/detail/message_format.hpp"
 
 namespace shmq::consumer {
 

@@ -18,7 +18,7 @@
 #include "progress_file.hpp"
 #include "progress_line.hpp"
 #include "run_end.hpp"
-#include "shmq/message_format.hpp"
+#include "shmq/detail/message_format.hpp"
 #include "shmq/producer.hpp"
 #include "signals.hpp"
 #include "statistics.hpp"

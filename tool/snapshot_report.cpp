@@ -8,7 +8,7 @@
 #include <string_view>
 #include <utility>
 
-#include "shmq/header_validation.hpp"
+#include "shmq/detail/header_validation.hpp"
 #include "statistics.hpp"
 
 namespace shmq::tool {

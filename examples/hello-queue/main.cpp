@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   int status = 0;
   waitpid(child, &status, 0);
   consumer.close();
-  shmq::Segment::remove(name);
+  shmq::remove_queue(name);
   const bool ok = received == 4 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   std::cout << (ok ? "hello-queue: 4 messages received" : "hello-queue: FAILED") << "\n";
   return ok ? 0 : 1;

@@ -8,9 +8,9 @@
 #include <iostream>
 
 #include "exit_codes.hpp"
+#include "shmq/admin.hpp"
 #include "shmq/errors.hpp"
 #include "shmq/inspect.hpp"
-#include "shmq/segment.hpp"
 #include "shmq/version.hpp"
 #include "signals.hpp"
 
@@ -312,7 +312,7 @@ int remove_queue(const char* program, const std::string& name, bool quiet, bool 
     // that is no queue (incompatible), or no regular file, is not.
     if (e.code() == ErrorCode::incompatible || e.code() == ErrorCode::invalid_name) throw;
   }
-  if (!Segment::remove(name)) {
+  if (!shmq::remove_queue(name)) {
     std::cerr << program << ": queue '" << name << "' does not exist\n";
     return kExitBadQueue;
   }

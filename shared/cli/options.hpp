@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "shmq/cursor_semaphore.hpp"
+#include "shmq/detail/cursor_semaphore.hpp"
 #include "shmq/geometry.hpp"
 
 namespace shmq::cli {

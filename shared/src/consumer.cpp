@@ -5,10 +5,10 @@
 #include <cstdint>
 
 #include "guarded_step.hpp"
-#include "shmq/failpoint.hpp"
-#include "shmq/process_table.hpp"
-#include "shmq/ring.hpp"
-#include "shmq/slot_verdict.hpp"
+#include "shmq/detail/failpoint.hpp"
+#include "shmq/detail/process_table.hpp"
+#include "shmq/detail/ring.hpp"
+#include "shmq/detail/slot_verdict.hpp"
 #include "wait_for_units.hpp"
 
 namespace shmq {

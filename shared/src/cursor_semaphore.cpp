@@ -1,4 +1,4 @@
-#include "shmq/cursor_semaphore.hpp"
+#include "shmq/detail/cursor_semaphore.hpp"
 
 #include <linux/futex.h>
 #include <sched.h>

@@ -1,4 +1,4 @@
-#include "shmq/entry_lock.hpp"
+#include "shmq/detail/entry_lock.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

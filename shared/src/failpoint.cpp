@@ -1,4 +1,4 @@
-#include "shmq/failpoint.hpp"
+#include "shmq/detail/failpoint.hpp"
 
 #include <signal.h>
 #include <unistd.h>

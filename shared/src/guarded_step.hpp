@@ -1,8 +1,8 @@
 // How public calls meet a QueueFault: the hot path never throws.
 #pragma once
 
+#include "shmq/detail/robust_mutex.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/robust_mutex.hpp"
 
 namespace shmq::detail {
 

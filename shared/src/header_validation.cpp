@@ -1,4 +1,4 @@
-#include "shmq/header_validation.hpp"
+#include "shmq/detail/header_validation.hpp"
 
 #include <cstdio>
 #include <string>

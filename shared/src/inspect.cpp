@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
+#include "shmq/detail/process_table.hpp"
+#include "shmq/detail/ring.hpp"
+#include "shmq/detail/segment.hpp"
+#include "shmq/detail/slot_verdict.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/process_table.hpp"
-#include "shmq/ring.hpp"
-#include "shmq/segment.hpp"
-#include "shmq/slot_verdict.hpp"
 
 namespace shmq {
 namespace {

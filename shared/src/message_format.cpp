@@ -1,4 +1,4 @@
-#include "shmq/message_format.hpp"
+#include "shmq/detail/message_format.hpp"
 
 namespace shmq::message_format {
 namespace {

@@ -1,4 +1,4 @@
-#include "shmq/names.hpp"
+#include "shmq/detail/names.hpp"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "shmq/process_table.hpp"
+#include "shmq/detail/process_table.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <string_view>
 
+#include "shmq/detail/ring.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/ring.hpp"
 
 namespace shmq {
 namespace {

@@ -4,9 +4,9 @@
 #include <cstring>
 
 #include "guarded_step.hpp"
-#include "shmq/failpoint.hpp"
-#include "shmq/process_table.hpp"
-#include "shmq/ring.hpp"
+#include "shmq/detail/failpoint.hpp"
+#include "shmq/detail/process_table.hpp"
+#include "shmq/detail/ring.hpp"
 #include "wait_for_units.hpp"
 
 namespace shmq {

@@ -10,8 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "shmq/detail/header_validation.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/header_validation.hpp"
 
 namespace shmq::detail {
 namespace {

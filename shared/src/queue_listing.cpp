@@ -8,9 +8,10 @@
 #include <filesystem>
 
 #include "queue_file.hpp"
+#include "shmq/detail/layout.hpp"
+#include "shmq/detail/names.hpp"
 #include "shmq/errors.hpp"
 #include "shmq/inspect.hpp"
-#include "shmq/names.hpp"
 
 namespace shmq {
 namespace {

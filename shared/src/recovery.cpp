@@ -5,9 +5,9 @@
 // dealt with, and every step re-derives what to do from the semaphore words and slot stamps.
 #include <algorithm>
 
-#include "shmq/failpoint.hpp"
-#include "shmq/process_table.hpp"
-#include "shmq/ring.hpp"
+#include "shmq/detail/failpoint.hpp"
+#include "shmq/detail/process_table.hpp"
+#include "shmq/detail/ring.hpp"
 
 namespace shmq {
 namespace {

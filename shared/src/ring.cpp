@@ -1,8 +1,8 @@
-#include "shmq/ring.hpp"
+#include "shmq/detail/ring.hpp"
 
 #include <algorithm>
 
-#include "shmq/failpoint.hpp"
+#include "shmq/detail/failpoint.hpp"
 
 namespace shmq {
 

@@ -1,4 +1,4 @@
-#include "shmq/robust_mutex.hpp"
+#include "shmq/detail/robust_mutex.hpp"
 
 #include <signal.h>
 

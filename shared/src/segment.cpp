@@ -1,4 +1,4 @@
-#include "shmq/segment.hpp"
+#include "shmq/detail/segment.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -13,12 +13,13 @@
 #include <new>
 #include <thread>
 
-#include "shmq/cursor_semaphore.hpp"
-#include "shmq/errors.hpp"
-#include "shmq/header_validation.hpp"
-#include "shmq/names.hpp"
-#include "shmq/robust_mutex.hpp"
 #include "queue_file.hpp"
+#include "shmq/admin.hpp"
+#include "shmq/detail/cursor_semaphore.hpp"
+#include "shmq/detail/header_validation.hpp"
+#include "shmq/detail/names.hpp"
+#include "shmq/detail/robust_mutex.hpp"
+#include "shmq/errors.hpp"
 #include "truncation_guard.hpp"
 
 namespace shmq {
@@ -353,5 +354,7 @@ bool Segment::remove(const std::string& name) {
   throw Error(err == EACCES || err == EPERM ? ErrorCode::permission_denied : ErrorCode::system,
               "cannot remove " + quoted(name) + ": " + std::strerror(err), err);
 }
+
+bool remove_queue(const std::string& name) { return Segment::remove(name); }
 
 }  // namespace shmq

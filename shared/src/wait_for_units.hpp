@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "shmq/attach_options.hpp"
+#include "shmq/detail/ring.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/ring.hpp"
 
 namespace shmq::detail {
 

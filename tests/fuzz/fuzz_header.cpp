@@ -5,8 +5,8 @@
 #include <cstdint>
 
 #include "fuzz_input.hpp"
+#include "shmq/detail/header_validation.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/header_validation.hpp"
 
 namespace {
 

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "fuzz_input.hpp"
-#include "shmq/layout.hpp"
-#include "shmq/message_format.hpp"
-#include "shmq/slot_verdict.hpp"
+#include "shmq/detail/layout.hpp"
+#include "shmq/detail/message_format.hpp"
+#include "shmq/detail/slot_verdict.hpp"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <vector>
 
-#include "shmq/header_validation.hpp"
-#include "shmq/message_format.hpp"
+#include "shmq/detail/header_validation.hpp"
+#include "shmq/detail/message_format.hpp"
 
 namespace fs = std::filesystem;
 using namespace shmq;

@@ -9,8 +9,8 @@
 #include <set>
 
 #include "child_process.hpp"
-#include "shmq/failpoint.hpp"
-#include "shmq/ring.hpp"
+#include "shmq/detail/failpoint.hpp"
+#include "shmq/detail/ring.hpp"
 #include "test_queue.hpp"
 #include "workers.hpp"
 

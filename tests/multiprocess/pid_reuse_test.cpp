@@ -13,10 +13,10 @@
 
 #include "child_process.hpp"
 #include "shmq/consumer.hpp"
+#include "shmq/detail/process_table.hpp"
+#include "shmq/detail/ring.hpp"
 #include "shmq/inspect.hpp"
-#include "shmq/process_table.hpp"
 #include "shmq/producer.hpp"
-#include "shmq/ring.hpp"
 #include "test_queue.hpp"
 
 using namespace shmq;

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "shmq/consumer.hpp"
+#include "shmq/detail/message_format.hpp"
 #include "shmq/inspect.hpp"
-#include "shmq/message_format.hpp"
 #include "shmq/producer.hpp"
 
 namespace shmq::test {

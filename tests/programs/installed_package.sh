@@ -13,6 +13,18 @@ for file in bin/producer bin/consumer bin/shmq include/shmq/shmq.hpp lib/libshmq
 done
 prints shmq "$PREFIX/bin/shmq" --version || fail "installed shmq does not run"
 
+echo "only the public API is installed, each header compiles alone, and none needs Boost"
+headers=$(cd "$PREFIX/include/shmq" && find . -type f | sort | tr '\n' ' ')
+[[ $headers == "./admin.hpp ./attach_options.hpp ./consumer.hpp ./errors.hpp ./geometry.hpp ./inspect.hpp ./producer.hpp ./shmq.hpp ./version.hpp ./wire.hpp " ]] ||
+  fail "the installed headers are: $headers"
+for header in "$PREFIX"/include/shmq/*.hpp; do
+  echo "#include <shmq/${header##*/}>" |
+    g++ -std=c++20 -fsyntax-only -Wall -Wextra -I"$PREFIX/include" -x c++ - ||
+    fail "${header##*/} does not compile on its own"
+done
+! grep -l "boost" "$PREFIX"/include/shmq/*.hpp || fail "a public header includes Boost"
+! grep -q "Boost" "$PREFIX"/lib/cmake/shmq/*.cmake || fail "the CMake package still needs Boost"
+
 echo "find_package(shmq CONFIG REQUIRED) from a separate project"
 cmake -S "$ROOT/examples/hello-queue" -B "$WORK/example" -DCMAKE_PREFIX_PATH="$PREFIX" \
   > "$WORK/configure.log" || fail "configuring the example: $(cat "$WORK/configure.log")"

@@ -7,9 +7,9 @@
 #include <atomic>
 #include <string>
 
+#include "shmq/detail/segment.hpp"
 #include "shmq/errors.hpp"
 #include "shmq/geometry.hpp"
-#include "shmq/segment.hpp"
 
 namespace shmq::test {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "delivery_record.hpp"
-#include "shmq/segment.hpp"
+#include "shmq/detail/segment.hpp"
 
 namespace po = boost::program_options;
 using shmq::cli::DeliveryRecord;

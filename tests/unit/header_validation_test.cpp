@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 #include <functional>
 
+#include "shmq/detail/header_validation.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/header_validation.hpp"
 
 using namespace shmq;
 

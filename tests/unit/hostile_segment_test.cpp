@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "shmq/consumer.hpp"
+#include "shmq/detail/segment.hpp"
 #include "shmq/producer.hpp"
-#include "shmq/segment.hpp"
 #include "test_queue.hpp"
 
 using namespace shmq;

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cstddef>
 
-#include "shmq/layout.hpp"
+#include "shmq/detail/layout.hpp"
 
 using namespace shmq::layout;
 

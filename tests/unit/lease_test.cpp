@@ -6,9 +6,9 @@
 #include <thread>
 
 #include "shmq/consumer.hpp"
+#include "shmq/detail/ring.hpp"
+#include "shmq/detail/segment.hpp"
 #include "shmq/producer.hpp"
-#include "shmq/ring.hpp"
-#include "shmq/segment.hpp"
 #include "test_queue.hpp"
 
 using namespace shmq;

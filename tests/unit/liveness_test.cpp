@@ -5,11 +5,11 @@
 #include <csignal>
 
 #include "child_process.hpp"
-#include "shmq/entry_lock.hpp"
+#include "shmq/detail/entry_lock.hpp"
+#include "shmq/detail/process_table.hpp"
+#include "shmq/detail/ring.hpp"
 #include "shmq/inspect.hpp"
-#include "shmq/process_table.hpp"
 #include "shmq/producer.hpp"
-#include "shmq/ring.hpp"
 #include "test_queue.hpp"
 
 using namespace shmq;

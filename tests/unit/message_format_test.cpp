@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
-#include "shmq/message_format.hpp"
+#include "shmq/detail/message_format.hpp"
 
 using namespace shmq::message_format;
 

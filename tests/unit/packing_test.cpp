@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "shmq/consumer.hpp"
+#include "shmq/detail/slot_verdict.hpp"
 #include "shmq/producer.hpp"
-#include "shmq/slot_verdict.hpp"
 #include "test_queue.hpp"
 
 using namespace shmq;

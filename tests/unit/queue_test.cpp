@@ -13,8 +13,8 @@
 
 #include "child_process.hpp"
 #include "shmq/consumer.hpp"
+#include "shmq/detail/ring.hpp"
 #include "shmq/producer.hpp"
-#include "shmq/ring.hpp"
 #include "test_queue.hpp"
 
 using namespace shmq;

@@ -7,8 +7,8 @@
 #include <new>
 
 #include "child_process.hpp"
+#include "shmq/detail/robust_mutex.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/robust_mutex.hpp"
 
 using namespace shmq;
 using shmq::test::ChildProcess;

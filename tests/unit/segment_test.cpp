@@ -10,9 +10,9 @@
 #include <optional>
 #include <vector>
 
+#include "shmq/detail/names.hpp"
+#include "shmq/detail/segment.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/names.hpp"
-#include "shmq/segment.hpp"
 #include "test_queue.hpp"
 
 using namespace shmq;

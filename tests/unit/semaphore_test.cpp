@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "shmq/cursor_semaphore.hpp"
+#include "shmq/detail/cursor_semaphore.hpp"
 
 using namespace shmq;
 using namespace std::chrono_literals;

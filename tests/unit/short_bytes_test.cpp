@@ -4,7 +4,7 @@
 #include <cstring>
 #include <vector>
 
-#include "shmq/short_bytes.hpp"
+#include "shmq/detail/short_bytes.hpp"
 
 TEST_CASE("short_copy copies exactly n bytes and nothing around them", "[unit][short-bytes]") {
   for (std::size_t n = 0; n <= 130; ++n) {

@@ -2,11 +2,17 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
-#include "shmq/cursor_semaphore.hpp"
-
 namespace shmq {
+
+using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC on Linux: every deadline is on it
+
+enum class WaitStrategy : std::uint8_t {
+  block,  // poll (yielding) for up to 200 us, then sleep in the kernel until woken
+  spin,   // poll with sched_yield: lowest latency, burns a core while waiting
+};
 
 inline constexpr std::chrono::milliseconds kDefaultLease{30'000};
 

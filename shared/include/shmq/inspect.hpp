@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "shmq/geometry.hpp"
-#include "shmq/layout.hpp"
+#include "shmq/wire.hpp"
 
 namespace shmq {
 

@@ -14,7 +14,7 @@
 #include "shmq/attach_options.hpp"
 #include "shmq/errors.hpp"
 #include "shmq/geometry.hpp"
-#include "shmq/layout.hpp"
+#include "shmq/wire.hpp"
 
 namespace shmq {
 

@@ -13,16 +13,11 @@
 #include <chrono>
 #include <cstdint>
 
-#include "shmq/layout.hpp"
+#include "shmq/attach_options.hpp"  // Clock, WaitStrategy
+#include "shmq/detail/layout.hpp"
 
 namespace shmq {
 
-using Clock = std::chrono::steady_clock;  // CLOCK_MONOTONIC on Linux
-
-enum class WaitStrategy : std::uint8_t {
-  block,  // poll (yielding) for up to 200 us, then sleep in the kernel until given
-  spin,   // poll with sched_yield: lowest latency, burns a core while waiting
-};
 
 // Units taken: the takers' cursor (low 32 bits of a position) of the first one, and how many.
 struct Taken {

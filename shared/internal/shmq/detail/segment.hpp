@@ -11,8 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "shmq/detail/layout.hpp"
 #include "shmq/geometry.hpp"
-#include "shmq/layout.hpp"
 
 namespace shmq {
 

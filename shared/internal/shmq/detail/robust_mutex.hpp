@@ -13,9 +13,9 @@
 #include <atomic>
 #include <string>
 
-#include "shmq/cursor_semaphore.hpp"
+#include "shmq/detail/cursor_semaphore.hpp"
+#include "shmq/detail/layout.hpp"
 #include "shmq/errors.hpp"
-#include "shmq/layout.hpp"
 
 namespace shmq {
 

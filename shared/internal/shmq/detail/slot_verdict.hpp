@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "shmq/layout.hpp"
+#include "shmq/detail/layout.hpp"
 
 namespace shmq {
 

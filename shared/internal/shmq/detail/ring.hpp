@@ -15,9 +15,9 @@
 #include <cstdint>
 #include <utility>
 
-#include "shmq/cursor_semaphore.hpp"
-#include "shmq/robust_mutex.hpp"
-#include "shmq/segment.hpp"
+#include "shmq/detail/cursor_semaphore.hpp"
+#include "shmq/detail/robust_mutex.hpp"
+#include "shmq/detail/segment.hpp"
 
 namespace shmq {
 

@@ -47,6 +47,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "shmq/wire.hpp"  // Role, SlotHeader, kRecordPrefix
+
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
@@ -68,7 +70,6 @@ enum Flags : std::uint32_t {
   kKnownFlags = kMultiProducer | kMultiConsumer,
 };
 
-enum class Role : std::uint32_t { none = 0, producer = 1, consumer = 2 };
 
 // Low three bits of a slot stamp.
 enum SlotState : std::uint64_t {
@@ -175,17 +176,6 @@ struct Header {
   Membership membership;
   ProcessEntry processes[kMaxProcesses];
 };
-
-struct SlotHeader {
-  std::atomic<std::uint64_t> stamp;  // (position << 3) | SlotState
-  std::uint32_t length;              // payload bytes; untrusted: check against slot_size
-  // 0: the payload is one message. n: it is n packed messages, each a u32 size then the bytes
-  // (untrusted: must parse to exactly `length` bytes). Also keeps the payload 16-byte aligned.
-  std::uint32_t records;
-};
-
-// The size prefix of each message in a packed slot.
-inline constexpr std::uint32_t kRecordPrefix = sizeof(std::uint32_t);
 
 inline constexpr std::size_t kHeaderSize = sizeof(Header);
 inline constexpr std::size_t kSlotAlignment = 16;  // dense slots: a 64-byte message takes 80 bytes

@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "shmq/layout.hpp"
+#include "shmq/detail/layout.hpp"
 
 namespace shmq {
 

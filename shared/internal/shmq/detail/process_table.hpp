@@ -12,9 +12,9 @@
 #include <cstdint>
 #include <string>
 
-#include "shmq/cursor_semaphore.hpp"
-#include "shmq/entry_lock.hpp"
-#include "shmq/layout.hpp"
+#include "shmq/detail/cursor_semaphore.hpp"
+#include "shmq/detail/entry_lock.hpp"
+#include "shmq/detail/layout.hpp"
 
 namespace shmq {
 

@@ -15,7 +15,7 @@
 #include <span>
 #include <vector>
 
-#include "shmq/short_bytes.hpp"
+#include "shmq/detail/short_bytes.hpp"
 
 namespace shmq::message_format {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "shmq/detail/layout.hpp"
 #include "shmq/geometry.hpp"
-#include "shmq/layout.hpp"
 
 namespace shmq {
 
