@@ -7,6 +7,9 @@
 #include <fstream>
 #include <iomanip>
 #include <sstream>
+#include <utility>
+
+#include "json_output.hpp"
 
 namespace shmq::bench {
 namespace {
@@ -189,37 +192,37 @@ void Report::write_medians_csv(const std::string& path) const {
 }
 
 void Report::write_json(const std::string& path) const {
-  std::ofstream out(path);
-  out << "{\"machine\":\"" << machine_ << "\",";
-  if (steal_percent_) out << "\"steal_percent\":" << *steal_percent_ << ",";
-  out << "\"throughput\":[";
-  bool first = true;
+  cli::Json throughput = cli::Json::array();
   for (const auto& [key, values] : samples_) {
     const auto& [p, c, size, name] = key;
-    const auto m = median(key);
+    const double m = *median(key);
     const auto boost = median({p, c, size, "boost-mq"});
     const auto pipe = median({p, c, size, "pipe"});
-    out << (first ? "" : ",") << "{\"transport\":\"" << name << "\",\"producers\":" << p
-        << ",\"consumers\":" << c << ",\"size\":" << size << ",\"msgs_per_sec\":" << *m
-        << ",\"vs_boost_mq\":" << (boost ? *m / *boost : 0) << ",\"vs_pipe\":"
-        << (pipe ? *m / *pipe : 0) << "}";
-    first = false;
+    throughput.push_back({{"transport", name},
+                          {"producers", p},
+                          {"consumers", c},
+                          {"size", size},
+                          {"msgs_per_sec", m},
+                          {"vs_boost_mq", boost ? m / *boost : 0},
+                          {"vs_pipe", pipe ? m / *pipe : 0}});
   }
-  out << "],\"latency_us\":[";
-  first = true;
+  cli::Json latency_us = cli::Json::array();
   for (const auto& [name, latency] : latency_) {
     if (!latency) continue;
-    out << (first ? "" : ",") << "{\"transport\":\"" << name << "\",\"p50\":" << latency->p50_us
-        << ",\"p99\":" << latency->p99_us << ",\"p999\":" << latency->p999_us << "}";
-    first = false;
+    latency_us.push_back({{"transport", name},
+                          {"p50", latency->p50_us},
+                          {"p99", latency->p99_us},
+                          {"p999", latency->p999_us}});
   }
-  out << "],\"memcpy_mb_per_sec\":{";
-  first = true;
-  for (const auto& [size, bandwidth] : memcpy_) {
-    out << (first ? "" : ",") << "\"" << size << "\":" << bandwidth;
-    first = false;
-  }
-  out << "}}\n";
+  cli::Json memcpy_mb_per_sec = cli::Json::object();
+  for (const auto& [size, bandwidth] : memcpy_) memcpy_mb_per_sec[std::to_string(size)] = bandwidth;
+
+  cli::Json object = {{"machine", machine_}};
+  if (steal_percent_) object["steal_percent"] = *steal_percent_;
+  object["throughput"] = std::move(throughput);
+  object["latency_us"] = std::move(latency_us);
+  object["memcpy_mb_per_sec"] = std::move(memcpy_mb_per_sec);
+  std::ofstream(path) << cli::json_line(cli::versioned(std::move(object)));
 }
 
 }  // namespace shmq::bench

@@ -8,28 +8,20 @@
 #include <string_view>
 #include <utility>
 
+#include "json_output.hpp"
 #include "shmq/detail/header_validation.hpp"
 #include "statistics.hpp"
 
 namespace shmq::tool {
+
+using cli::Json;
+using cli::json_line;
+using cli::versioned;
+
 namespace {
 
 const char* role_name(layout::Role role) {
   return role == layout::Role::producer ? "producer" : "consumer";
-}
-
-// JSON string: our names and messages hold no control characters, but quote defensively.
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
 }
 
 // "1" or "1 (+2 dead)"
@@ -61,8 +53,8 @@ int name_width(const Listing& listing) {
   return static_cast<int>(longest + 2);
 }
 
-// "1764594828.437" and "2025-12-01T13:13:48.437Z": the same millisecond.
-std::pair<std::string, std::string> epoch_and_iso8601(std::chrono::system_clock::time_point at) {
+// 1764594828.437 and "2025-12-01T13:13:48.437Z": the same millisecond.
+std::pair<double, std::string> epoch_and_iso8601(std::chrono::system_clock::time_point at) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch());
   const std::time_t seconds = static_cast<std::time_t>(ms.count() / 1000);
   char millis[8];
@@ -71,22 +63,28 @@ std::pair<std::string, std::string> epoch_and_iso8601(std::chrono::system_clock:
   gmtime_r(&seconds, &utc);
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &utc);
-  return {std::to_string(seconds) + millis, date + std::string(millis) + "Z"};
+  return {static_cast<double>(ms.count()) / 1000.0, date + std::string(millis) + "Z"};
 }
 
-void json_fields(std::ostringstream& out, const QueueSnapshot& s) {
-  out << "\"name\":" << quoted(s.name) << ",\"state\":\"" << to_string(s.state())
-      << "\",\"owner\":" << s.owner << ",\"capacity\":" << s.geometry.capacity
-      << ",\"slot_size\":" << s.geometry.slot_size
-      << ",\"multi_producer\":" << (s.geometry.multi_producer ? "true" : "false")
-      << ",\"multi_consumer\":" << (s.geometry.multi_consumer ? "true" : "false")
-      << ",\"depth\":" << s.depth << ",\"free_slots\":" << s.free_slots
-      << ",\"high_water\":" << s.high_water << ",\"messages_in\":" << s.messages_in
-      << ",\"messages_out\":" << s.messages_out << ",\"messages_waiting\":" << s.messages_waiting()
-      << ",\"producers\":" << s.count(layout::Role::producer, true)
-      << ",\"consumers\":" << s.count(layout::Role::consumer, true)
-      << ",\"dead_producers\":" << s.count(layout::Role::producer, false)
-      << ",\"dead_consumers\":" << s.count(layout::Role::consumer, false);
+// What list and stat both say of a queue they could read.
+void add_queue_fields(Json& object, const QueueSnapshot& s) {
+  object["name"] = s.name;
+  object["state"] = to_string(s.state());
+  object["owner"] = s.owner;
+  object["capacity"] = s.geometry.capacity;
+  object["slot_size"] = s.geometry.slot_size;
+  object["multi_producer"] = s.geometry.multi_producer;
+  object["multi_consumer"] = s.geometry.multi_consumer;
+  object["depth"] = s.depth;
+  object["free_slots"] = s.free_slots;
+  object["high_water"] = s.high_water;
+  object["messages_in"] = s.messages_in;
+  object["messages_out"] = s.messages_out;
+  object["messages_waiting"] = s.messages_waiting();
+  object["producers"] = s.count(layout::Role::producer, true);
+  object["consumers"] = s.count(layout::Role::consumer, true);
+  object["dead_producers"] = s.count(layout::Role::producer, false);
+  object["dead_consumers"] = s.count(layout::Role::consumer, false);
 }
 
 void queue_table(std::ostringstream& out, const std::vector<ListRow>& rows, int width) {
@@ -170,28 +168,27 @@ std::string list_table(const Listing& listing) {
 }
 
 std::string list_json(const Listing& listing) {
-  std::ostringstream out;
-  out << "[";
-  const char* separator = "";
+  Json rows = Json::array();
   for (const auto& row : listing.rows) {
-    out << std::exchange(separator, ",") << "{";
+    Json object;
     if (row.snapshot) {
-      json_fields(out, *row.snapshot);
+      add_queue_fields(object, *row.snapshot);
     } else {
-      out << "\"name\":" << quoted(row.name)
-          << ",\"state\":\"unreadable\",\"error\":" << quoted(row.error);
+      object = {{"name", row.name}, {"state", "unreadable"}, {"error", row.error}};
     }
-    out << "}";
+    rows.push_back(versioned(std::move(object)));
   }
   for (const auto& file : listing.unreadable) {
-    out << std::exchange(separator, ",") << "{\"name\":" << quoted(file.name)
-        << ",\"state\":\"unreadable\",\"error\":\"permission denied\",\"owner\":" << file.owner
-        << ",\"owner_name\":" << quoted(file.owner_name) << ",\"mode\":\"" << octal_mode(file.mode)
-        << "\",\"size\":" << file.size << ",\"age_seconds\":" << age_of(file, listing).count()
-        << "}";
+    rows.push_back(versioned({{"name", file.name},
+                              {"state", "unreadable"},
+                              {"error", "permission denied"},
+                              {"owner", file.owner},
+                              {"owner_name", file.owner_name},
+                              {"mode", octal_mode(file.mode)},
+                              {"size", file.size},
+                              {"age_seconds", age_of(file, listing).count()}}));
   }
-  out << "]\n";
-  return out.str();
+  return json_line(rows);
 }
 
 std::string stat_text(const QueueSnapshot& s, const std::optional<Rates>& rates) {
@@ -228,28 +225,31 @@ std::string stat_text(const QueueSnapshot& s, const std::optional<Rates>& rates)
 }
 
 std::string stat_json(const QueueSnapshot& s, const std::optional<Rates>& rates) {
-  std::ostringstream out;
   const auto [time, at] = epoch_and_iso8601(s.taken_at);
-  out << std::setprecision(10) << "{\"time\":" << time << ",\"at\":\"" << at << "\",";
-  json_fields(out, s);
-  if (rates) out << ",\"rate_in\":" << rates->in << ",\"rate_out\":" << rates->out;
-  out << ",\"producer_waits\":" << s.producer_waits << ",\"consumer_waits\":" << s.consumer_waits
-      << ",\"recoveries\":" << s.recoveries << ",\"skipped\":" << s.skipped
-      << ",\"redelivered\":" << s.redelivered << ",\"producers_ever\":" << s.producers_ever
-      << ",\"consumers_ever\":" << s.consumers_ever << ",\"processes\":[";
-  for (std::size_t i = 0; i < s.processes.size(); ++i) {
-    const auto& p = s.processes[i];
-    out << (i == 0 ? "" : ",") << "{\"pid\":" << p.pid << ",\"role\":\"" << role_name(p.role)
-        << "\",\"alive\":" << (p.alive ? "true" : "false")
-        << ",\"alive_by_lock\":" << (p.by_lock ? "true" : "false") << ",\"messages\":" << p.messages
-        << "}";
+  Json object = {{"time", time}, {"at", at}};
+  add_queue_fields(object, s);
+  if (rates) {
+    object["rate_in"] = rates->in;
+    object["rate_out"] = rates->out;
   }
-  out << "],\"problems\":[";
-  for (std::size_t i = 0; i < s.problems.size(); ++i) {
-    out << (i == 0 ? "" : ",") << quoted(s.problems[i]);
+  object["producer_waits"] = s.producer_waits;
+  object["consumer_waits"] = s.consumer_waits;
+  object["recoveries"] = s.recoveries;
+  object["skipped"] = s.skipped;
+  object["redelivered"] = s.redelivered;
+  object["producers_ever"] = s.producers_ever;
+  object["consumers_ever"] = s.consumers_ever;
+  Json processes = Json::array();
+  for (const auto& p : s.processes) {
+    processes.push_back({{"pid", p.pid},
+                         {"role", role_name(p.role)},
+                         {"alive", p.alive},
+                         {"alive_by_lock", p.by_lock},
+                         {"messages", p.messages}});
   }
-  out << "]}\n";
-  return out.str();
+  object["processes"] = std::move(processes);
+  object["problems"] = s.problems;
+  return json_line(versioned(std::move(object)));
 }
 
 }  // namespace shmq::tool

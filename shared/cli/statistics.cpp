@@ -7,6 +7,9 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
+
+#include "json_output.hpp"
 
 namespace shmq::cli {
 
@@ -47,15 +50,16 @@ std::string summary_line(const RunStatistics& stats) {
 }
 
 std::string to_json(const RunStatistics& stats) {
-  std::ostringstream out;
-  out << std::setprecision(10) << "{\"role\":\"" << stats.role << "\",\"name\":\"" << stats.name
-      << "\",\"messages\":" << stats.messages << ",\"bytes\":" << stats.bytes
-      << ",\"seconds\":" << stats.seconds << ",\"msgs_per_sec\":" << stats.messages_per_second()
-      << ",\"mb_per_sec\":" << stats.megabytes_per_second() << ",\"outcome\":\"" << stats.outcome
-      << "\"";
-  for (const auto& [key, value] : stats.extra) out << ",\"" << key << "\":" << value;
-  out << "}\n";
-  return out.str();
+  Json object = {{"role", stats.role},
+                 {"name", stats.name},
+                 {"messages", stats.messages},
+                 {"bytes", stats.bytes},
+                 {"seconds", stats.seconds},
+                 {"msgs_per_sec", stats.messages_per_second()},
+                 {"mb_per_sec", stats.megabytes_per_second()},
+                 {"outcome", stats.outcome}};
+  for (const auto& [key, value] : stats.extra) object[key] = value;
+  return json_line(versioned(std::move(object)));
 }
 
 void write_json_file(const RunStatistics& stats, const std::string& path) {

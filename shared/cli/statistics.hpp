@@ -11,7 +11,7 @@ namespace shmq::cli {
 
 struct RunStatistics {
   std::string role;  // "producer" or "consumer"
-  std::string name;  // queue name (validated: no characters that need JSON escaping)
+  std::string name;  // queue name
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
   double seconds = 0;
@@ -43,6 +43,8 @@ class Stopwatch {
 // "consumer: 1000000 messages, 64.00 MB in 0.52 s: 1.92 M msg/s, 123.08 MB/s (end-of-stream)\n",
 // one string so that one write() puts it on the terminal whole.
 [[nodiscard]] std::string summary_line(const RunStatistics& stats);
+// One JSON object on a line, keys as the README's "JSON output" lists them: role, name, messages,
+// bytes, seconds, msgs_per_sec, mb_per_sec, outcome, then `extra`, then schema_version.
 [[nodiscard]] std::string to_json(const RunStatistics& stats);
 // Writes to_json() to `path`, or to standard output if it is "-"; throws std::runtime_error if
 // it cannot write the file.

@@ -1,5 +1,6 @@
 # What shmq prints (issue 15, item 8): list's columns stay aligned whatever the names' length,
-# and every line of stat --watch --json says when it was read.
+# every line of stat --watch --json says when it was read, and every JSON object ends with its
+# schema version.
 source "$(dirname "$0")/lib.sh"
 SHMQ="$BIN/shmq"
 
@@ -48,5 +49,22 @@ for o in objects:
     at = at.replace(tzinfo=datetime.timezone.utc).timestamp()
     assert abs(at - o["time"]) < 0.0011, o  # the same moment, to the millisecond
     assert len(o["at"]) == len("2026-01-01T00:00:00.000Z"), o
+PY
+
+echo "JSON: every object a reader takes whole ends with \"schema_version\":1"
+new_queue schema; q=$Q
+producer_json=$("$PRODUCER" --name "$q" --count 2 --size 16 --quiet --json -)
+stat_json=$("$SHMQ" stat "$q" --json)
+list_json=$("$SHMQ" list --json)
+consumer_json=$("$CONSUMER" --name "$q" --verify --timeout 2 --quiet --output /dev/null --json -)
+python3 - "$q" "$producer_json" "$consumer_json" "$stat_json" "$list_json" <<'PY' || fail "JSON: $producer_json $consumer_json $stat_json"
+import json, sys
+q, producer, consumer, stat, listing = sys.argv[1:]
+objects = [json.loads(producer), json.loads(consumer), json.loads(stat)]
+objects += [row for row in json.loads(listing) if row["name"] == q]
+assert len(objects) == 4, objects
+for o in objects:
+    assert list(o)[-1] == "schema_version" and o["schema_version"] == 1, o
+assert objects[1]["role"] == "consumer" and objects[1]["messages"] == 2, objects[1]
 PY
 echo "PASS"
