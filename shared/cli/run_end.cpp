@@ -34,7 +34,7 @@ void RunEnd::stop_on(Status status, const char* program, const std::string& queu
                    "it and create it again\n";
       stop(kExitBadQueue, "corrupt queue");
       return;
-    default:  // ok, closed, empty, full, too_big: not a reason to stop by themselves
+    default:  // ok, end_of_stream, empty, full, too_big: not a reason to stop by themselves
       return;
   }
 }

@@ -271,8 +271,8 @@ struct Consumer::Impl {
     std::uint32_t count = 0;
     std::uint32_t messages = 0;  // of them, the ones that held a message
   } held;
-  ReadBatch single;             // get()'s one-slot batch
-  std::size_t single_next = 0;  // its first message get() has not handed out yet
+  ReadBatch one_by_one;         // get()'s one-slot batch
+  std::size_t one_by_one_next = 0;  // its first message get() has not handed out yet
   bool closed = false;
 };
 
@@ -289,7 +289,7 @@ Consumer& Consumer::operator=(Consumer&&) noexcept = default;
 [[gnu::flatten]] Status Consumer::take(ReadBatch& batch, std::uint32_t max,
                                        Clock::time_point until) {
   Impl& self = *impl_;
-  if (&batch != &self.single && self.single_next < self.single.size()) {
+  if (&batch != &self.one_by_one && self.one_by_one_next < self.one_by_one.size()) {
     hand_over_rest_of_single(batch);  // still held: released with `batch`
     return Status::ok;
   }
@@ -310,12 +310,12 @@ Consumer& Consumer::operator=(Consumer&&) noexcept = default;
 void Consumer::hand_over_rest_of_single(ReadBatch& batch) {
   Impl& self = *impl_;
   batch.reset();
-  batch.first_ = self.single.first_;
-  batch.count_ = self.single.count_;
-  const auto rest = self.single.messages_.begin() + static_cast<std::ptrdiff_t>(self.single_next);
-  batch.messages_.assign(rest, self.single.messages_.end());
-  self.single.reset();
-  self.single_next = 0;
+  batch.first_ = self.one_by_one.first_;
+  batch.count_ = self.one_by_one.count_;
+  const auto rest = self.one_by_one.messages_.begin() + static_cast<std::ptrdiff_t>(self.one_by_one_next);
+  batch.messages_.assign(rest, self.one_by_one.messages_.end());
+  self.one_by_one.reset();
+  self.one_by_one_next = 0;
 }
 
 void Consumer::release(ReadBatch& batch) {
@@ -338,26 +338,26 @@ Status Consumer::get_until(std::vector<std::byte>& out, Clock::time_point until)
   Impl& self = *impl_;
   for (;;) {
     // A packed slot holds several messages: hand them out one per call, then release the slot.
-    if (self.single_next < self.single.size()) {
-      const auto message = self.single[self.single_next++];
+    if (self.one_by_one_next < self.one_by_one.size()) {
+      const auto message = self.one_by_one[self.one_by_one_next++];
       out.assign(message.begin(), message.end());
-      if (!self.still_held(self.single.first_)) {
+      if (!self.still_held(self.one_by_one.first_)) {
         // Our lease ran out while we copied (we were stopped): the copy may be torn, and the
         // message is another consumer's now.
-        self.lost_to_lease += self.single.size() - self.single_next + 1;
+        self.lost_to_lease += self.one_by_one.size() - self.one_by_one_next + 1;
         self.held = {};
-        self.single.reset();
-        self.single_next = 0;
+        self.one_by_one.reset();
+        self.one_by_one_next = 0;
         continue;
       }
-      if (self.single_next == self.single.size()) release(self.single);
+      if (self.one_by_one_next == self.one_by_one.size()) release(self.one_by_one);
       return Status::ok;
     }
-    const Status status = take(self.single, 1, until);
-    self.single_next = 0;
+    const Status status = take(self.one_by_one, 1, until);
+    self.one_by_one_next = 0;
     if (status != Status::ok && status != Status::corrupt) return status;  // lost, too
-    if (status == Status::corrupt || self.single.empty()) {
-      release(self.single);
+    if (status == Status::corrupt || self.one_by_one.empty()) {
+      release(self.one_by_one);
       if (status == Status::corrupt) return status;
       continue;  // the slot was skipped (its producer died): look for the next message
     }

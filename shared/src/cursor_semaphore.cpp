@@ -52,7 +52,7 @@ void CursorSemaphore::initialise(layout::SemaphoreData& data, std::uint32_t coun
   data.sleeps.store(0, std::memory_order_relaxed);
 }
 
-Taken CursorSemaphore::try_take(std::uint32_t max) noexcept {
+UnitRun CursorSemaphore::try_take(std::uint32_t max) noexcept {
   // relaxed: only a first guess for the CAS, which carries the ordering.
   std::uint64_t word = data_.word.load(std::memory_order_relaxed);
   for (;;) {
@@ -67,10 +67,10 @@ Taken CursorSemaphore::try_take(std::uint32_t max) noexcept {
   }
 }
 
-Taken CursorSemaphore::take(std::uint32_t max, Clock::time_point until, WaitStrategy strategy) {
+UnitRun CursorSemaphore::take(std::uint32_t max, Clock::time_point until, WaitStrategy strategy) {
   for (bool poll = true;; poll = false) {
-    const Taken taken = try_take(max);
-    if (taken.count != 0 || max == 0) return taken;
+    const UnitRun units = try_take(max);
+    if (units.count != 0 || max == 0) return units;
     if (!wait_available(until, strategy, poll) && Clock::now() >= until) return {};
   }
 }

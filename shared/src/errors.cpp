@@ -29,7 +29,7 @@ std::string_view to_string(Status status) noexcept {
     case Status::full: return "full";
     case Status::empty: return "empty";
     case Status::timeout: return "timeout";
-    case Status::closed: return "closed";
+    case Status::end_of_stream: return "end-of-stream";
     case Status::too_big: return "too big";
     case Status::cancelled: return "cancelled";
     case Status::corrupt: return "corrupt";

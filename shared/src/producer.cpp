@@ -59,8 +59,8 @@ struct Producer::Impl {
   void top_up_reserve() {
     if (lost()) return;  // the word is not ours to take from any more
     // One CAS for all that is free (never more than a ring: the word may be corrupt).
-    const Taken taken = ring.room().try_take(ring.geometry().capacity);
-    reserved_end += taken.count;
+    const UnitRun units = ring.room().try_take(ring.geometry().capacity);
+    reserved_end += units.count;
   }
 
   [[nodiscard]] std::uint32_t reserve() const noexcept {
@@ -81,10 +81,10 @@ struct Producer::Impl {
   std::uint64_t next;             // single-producer: the next position we will claim
   std::uint64_t reserved_end;     // single-producer: room taken from the word up to here
   std::uint64_t put_end = 0;      // one past the last position we published (for join)
-  std::uint64_t published = 0;    // messages published by this handle
+  std::uint64_t messages_published = 0;  // by this handle (a count; Ring::published() is a position)
   WriteBatch outstanding;         // claimed and not yet published
   detail::PackState packing;      // how far its slots are packed
-  WriteBatch single;              // put()'s one-slot batch
+  WriteBatch one_by_one;          // put()'s one-slot batch
   Status fault = Status::ok;      // corrupt once the queue was found corrupt
   bool closed = false;
 };
@@ -185,7 +185,7 @@ void Producer::publish(WriteBatch& batch) {
       batch.count_ - self.packing.packed_slots + self.packing.packed_messages;
   count_messages(side.messages_in, messages, self.multi);
   count_messages(self.attachment.entry().messages, messages, false);
-  self.published += messages;
+  self.messages_published += messages;
   self.put_end = batch.first_ + batch.count_;
   self.outstanding = WriteBatch{};
   batch = WriteBatch{};
@@ -194,11 +194,11 @@ void Producer::publish(WriteBatch& batch) {
 Status Producer::put_until(std::span<const std::byte> message, Clock::time_point until) {
   Impl& self = *impl_;
   if (message.size() > self.ring.geometry().slot_size) return Status::too_big;
-  const Status status = claim(self.single, 1, until);
+  const Status status = claim(self.one_by_one, 1, until);
   if (status != Status::ok) return status;
-  if (!message.empty()) std::memcpy(self.single.buffer(0).data(), message.data(), message.size());
-  self.single.set_length(0, static_cast<std::uint32_t>(message.size()));
-  publish(self.single);
+  if (!message.empty()) std::memcpy(self.one_by_one.buffer(0).data(), message.data(), message.size());
+  self.one_by_one.set_length(0, static_cast<std::uint32_t>(message.size()));
+  publish(self.one_by_one);
   if (self.fault != Status::ok) return self.fault;
   return self.lost() ? Status::lost : Status::ok;
 }
@@ -252,7 +252,7 @@ const Geometry& Producer::geometry() const noexcept { return impl_->ring.geometr
 bool Producer::created_queue() const noexcept { return impl_->segment.created(); }
 std::uint32_t Producer::reaped_at_attach() const noexcept { return impl_->attachment.reaped(); }
 bool Producer::replaced_abandoned() const noexcept { return impl_->segment.replaced_abandoned(); }
-std::uint64_t Producer::messages() const noexcept { return impl_->published; }
+std::uint64_t Producer::messages() const noexcept { return impl_->messages_published; }
 
 std::uint32_t Producer::consumers_attached() const noexcept {
   return impl_->ring.attached(layout::Role::consumer);

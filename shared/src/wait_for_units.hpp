@@ -21,7 +21,7 @@ Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::t
   // A non-blocking call (try_put, try_get) answers at once: no spinning, no sleeping.
   if (Clock::now() >= until) {
     // The last producer gives before it detaches, so once it is gone one more try is final.
-    return !ended() ? Status::timeout : attempt() ? Status::ok : Status::closed;
+    return !ended() ? Status::timeout : attempt() ? Status::ok : Status::end_of_stream;
   }
   auto next_reap = Clock::now() + kReapInterval;
   // Poll before the first sleep only: the other side is most likely in the middle of a batch.
@@ -39,7 +39,7 @@ Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::t
     }
     if (ended()) {
       // The last producer gives before it detaches, so once it is gone one more try is final.
-      return attempt() ? Status::ok : Status::closed;
+      return attempt() ? Status::ok : Status::end_of_stream;
     }
     if (Clock::now() >= until) return attempt() ? Status::ok : Status::timeout;
     if (now >= next_reap) {
@@ -52,7 +52,7 @@ Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::t
 
 // Repeats `attempt()` (true once it took units) until it succeeds, sleeping on `semaphore` in
 // slices; between slices it notices a stop request, the deadline, `ended()` (end of stream),
-// dead peers, and a segment truncated under us. Returns ok, timeout, cancelled, closed or lost;
+// dead peers, and a segment truncated under us. Returns ok, timeout, cancelled, end_of_stream or lost;
 // a QueueFault from the mutex (or from `attempt` or `ended`) goes through to the caller.
 template <class Attempt, class Ended>
 Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point until,

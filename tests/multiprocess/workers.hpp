@@ -72,7 +72,7 @@ inline int consume(const std::string& name, const QueueConfig& config,
   ReadBatch batch;
   for (;;) {
     const Status status = consumer.take(batch, 5, Clock::now() + std::chrono::seconds(60));
-    if (status == Status::closed) break;
+    if (status == Status::end_of_stream) break;
     if (status != Status::ok) return 20;
     received.clear();
     for (std::size_t i = 0; i < batch.size(); ++i) {

@@ -59,7 +59,7 @@ TEST_CASE("a batch held past its lease goes to another consumer, and its holder 
   CHECK(other.messages() == 3);
   producer.close();
   std::vector<std::byte> out;
-  CHECK(other.get_for(out, 2s) == Status::closed);  // nothing owed: the stream has ended
+  CHECK(other.get_for(out, 2s) == Status::end_of_stream);  // nothing owed: the stream has ended
 }
 
 TEST_CASE("a release the mutex holds up stays pending and is done by the next take",
@@ -108,5 +108,5 @@ TEST_CASE("end of stream waits for the messages another consumer holds", "[unit]
   std::vector<std::byte> out;
   CHECK(other.get_for(out, 300ms) == Status::timeout);  // owed: the holder may yet die
   holder.release(held);
-  CHECK(other.get_for(out, 2s) == Status::closed);
+  CHECK(other.get_for(out, 2s) == Status::end_of_stream);
 }

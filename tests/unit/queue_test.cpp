@@ -384,7 +384,7 @@ TEST_CASE("consumers see end of stream once the producer detached and the ring d
   }
   REQUIRE(consumer.get(out) == Status::ok);
   CHECK(text(out) == "last words");
-  CHECK(consumer.get(out) == Status::closed);
+  CHECK(consumer.get(out) == Status::end_of_stream);
 }
 
 TEST_CASE("a consumer told to expect two producers waits for the second", "[unit][queue]") {
@@ -396,7 +396,7 @@ TEST_CASE("a consumer told to expect two producers waits for the second", "[unit
   { Producer first(queue.name()); }
   CHECK(consumer.get_for(out, 5ms) == Status::timeout);
   { Producer second(queue.name()); }
-  CHECK(consumer.get(out) == Status::closed);
+  CHECK(consumer.get(out) == Status::end_of_stream);
 }
 
 TEST_CASE("a consumer started on leftovers of a finished stream drains them and ends",
@@ -409,7 +409,7 @@ TEST_CASE("a consumer started on leftovers of a finished stream drains them and 
   Consumer consumer(queue.name());
   std::vector<std::byte> out;
   REQUIRE(consumer.get(out) == Status::ok);
-  CHECK(consumer.get(out) == Status::closed);
+  CHECK(consumer.get(out) == Status::end_of_stream);
 }
 
 TEST_CASE("a raised stop flag cancels a blocked call", "[unit][queue]") {

@@ -19,7 +19,7 @@ struct Fixture {
 TEST_CASE("try_take takes what there is, up to the maximum, and says which units",
           "[unit][semaphore]") {
   Fixture f(5);
-  Taken t = f.semaphore.try_take(3);
+  UnitRun t = f.semaphore.try_take(3);
   CHECK(t.first == 0);
   CHECK(t.count == 3);
   t = f.semaphore.try_take(3);
@@ -44,7 +44,7 @@ TEST_CASE("the cursors wrap around 2^32 and the count stays right", "[unit][sema
   f.data.word.store((std::uint64_t{0xFFFFFFFEU} << 32) | 0xFFFFFFFEU);
   f.semaphore.give(5);
   CHECK(f.semaphore.value() == 5);
-  const Taken t = f.semaphore.try_take(4);
+  const UnitRun t = f.semaphore.try_take(4);
   CHECK(t.first == 0xFFFFFFFEU);
   CHECK(t.count == 4);
   CHECK(f.semaphore.takers_cursor() == 2);
@@ -87,7 +87,7 @@ TEST_CASE("a deadline in the past still takes what is available", "[unit][semaph
 TEST_CASE("a sleeping waiter is woken by a give from another thread", "[unit][semaphore]") {
   for (auto strategy : {WaitStrategy::block, WaitStrategy::spin}) {
     Fixture f(0);
-    Taken got;
+    UnitRun got;
     std::thread waiter([&] { got = f.semaphore.take(10, Clock::now() + 30s, strategy); });
     std::this_thread::sleep_for(5ms);
     f.semaphore.give(3);
@@ -106,7 +106,7 @@ TEST_CASE("units are conserved, and each handed out once, under concurrent taker
     std::uint64_t mine = 0;
     while (mine < kPerThread) {
       const auto want = static_cast<std::uint32_t>(std::min<std::uint64_t>(16, kPerThread - mine));
-      const Taken t = f.semaphore.take(want, Clock::now() + 30s, WaitStrategy::block);
+      const UnitRun t = f.semaphore.take(want, Clock::now() + 30s, WaitStrategy::block);
       for (std::uint32_t i = 0; i < t.count; ++i) ++handed_out[t.first + i];
       mine += t.count;
     }

@@ -61,11 +61,11 @@ class Consumer {
   // segment under us (see Segment::lost()), and the handle can do nothing more but close.
   // Blocks until a message arrives; copies it into `out` and releases its slot (a slot of packed
   // messages once the last of them has been copied out).
-  // ok | closed | cancelled | corrupt.
+  // ok | end_of_stream | cancelled | corrupt.
   [[nodiscard]] Status get(std::vector<std::byte>& out);
-  // Never blocks. ok | empty | closed | corrupt.
+  // Never blocks. ok | empty | end_of_stream | corrupt.
   [[nodiscard]] Status try_get(std::vector<std::byte>& out);
-  // Blocks at most `timeout`. ok | timeout | closed | cancelled | corrupt.
+  // Blocks at most `timeout`. ok | timeout | end_of_stream | cancelled | corrupt.
   [[nodiscard]] Status get_for(std::vector<std::byte>& out, Clock::duration timeout);
 
   // Zero-copy batch: blocks until at least one slot is filled (or `until`), then takes up to
@@ -74,7 +74,7 @@ class Consumer {
   // another process may hand it to other consumers, and its views may then show later messages
   // (get() copies and checks, so it never returns such a copy). Releases the batch held before, if any: a consumer holds one at a time. If get() has
   // handed out only part of a packed slot, the batch is the rest of it instead.
-  // ok | timeout | closed | cancelled | corrupt (the batch then still holds the good messages
+  // ok | timeout | end_of_stream | cancelled | corrupt (the batch then still holds the good messages
   // and must be released).
   [[nodiscard]] Status take(ReadBatch& batch, std::uint32_t max, Clock::time_point until);
   // Never blocks. Hands the batch's slots back to producers; its views become invalid.

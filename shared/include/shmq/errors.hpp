@@ -50,7 +50,7 @@ enum class Status : std::uint8_t {
   full,       // try_put: no free slot right now
   empty,      // try_get: no message right now
   timeout,    // the deadline passed first
-  closed,     // consumer: every producer has detached and the ring is drained (end of stream)
+  end_of_stream,  // consumer: every producer has detached and the ring is drained
   too_big,    // the message is larger than the queue's slot size; nothing was written
   cancelled,  // the stop flag given at attach time was raised while waiting
   corrupt,    // the segment holds something impossible; the queue should not be used further

@@ -19,8 +19,9 @@
 namespace shmq {
 
 
-// Units taken: the takers' cursor (low 32 bits of a position) of the first one, and how many.
-struct Taken {
+// A run of units taken at once: the takers' cursor (low 32 bits of a position) of the first
+// one, and how many (not to be confused with Ring::taken(), the consumers' 64-bit cursor).
+struct UnitRun {
   std::uint32_t first = 0;
   std::uint32_t count = 0;
 };
@@ -33,9 +34,9 @@ class CursorSemaphore {
   static void initialise(layout::SemaphoreData& data, std::uint32_t count) noexcept;
 
   // Never blocks. Takes min(available, max) units (count 0 if none).
-  [[nodiscard]] Taken try_take(std::uint32_t max) noexcept;
+  [[nodiscard]] UnitRun try_take(std::uint32_t max) noexcept;
   // Blocks until at least one unit is available or `until` passes; then takes up to max.
-  [[nodiscard]] Taken take(std::uint32_t max, Clock::time_point until, WaitStrategy strategy);
+  [[nodiscard]] UnitRun take(std::uint32_t max, Clock::time_point until, WaitStrategy strategy);
   // Waits, without taking, until a unit is available, `until` passes, or (block strategy) a
   // wake-up arrives; returns whether a unit is available. Callers loop and re-check their own
   // conditions in between (end of stream, stop requests). A blocking wait polls before it sleeps

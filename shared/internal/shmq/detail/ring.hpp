@@ -123,10 +123,10 @@ class Ring {
   // along with the side's 64-bit `hint`.
   static PositionRange take_alone(CursorSemaphore& semaphore, std::uint64_t& next,
                                   std::atomic<std::uint64_t>& hint, std::uint32_t max) noexcept {
-    const Taken taken = semaphore.try_take(max);  // the claim or take itself: one CAS
-    if (taken.count == 0) return {};
-    const PositionRange range{next, taken.count};
-    next += taken.count;
+    const UnitRun units = semaphore.try_take(max);  // the claim or take itself: one CAS
+    if (units.count == 0) return {};
+    const PositionRange range{next, units.count};
+    next += units.count;
     // relaxed: a hint (see claimed() and taken()); we are its only writer.
     hint.store(next, std::memory_order_relaxed);
     return range;
