@@ -120,4 +120,17 @@ g++ "$ROOT/examples/hello-queue/main.cpp" $flags -o "$WORK/hello-pkg-config" ||
 new_queue pkgconfig; q=$Q
 prints "4 messages received" timeout -k 5 "$LIMIT" "$WORK/hello-pkg-config" "$q" ||
   fail "the pkg-config build did not work"
+echo "the README's first example, against the installed prefix, on a queue of its own"
+new_queue readme-cpp; q=$Q
+awk '/^```cpp$/ { inside = 1; next } inside && /^```$/ { exit } inside' "$ROOT/README.md" |
+  sed "s/(\"hello\"/(\"$q\"/g" > "$WORK/readme-example.cpp"  # the queue, not the word
+[[ -s $WORK/readme-example.cpp ]] || fail "the README has no C++ example"
+# shellcheck disable=SC2086  # the flags are words
+g++ -Wall -Wextra "$WORK/readme-example.cpp" $flags -o "$WORK/readme-example" ||
+  fail "the README's example does not build"
+timeout -k 5 "$LIMIT" "$WORK/readme-example" > "$WORK/readme-example.out" ||
+  fail "the README's example failed"
+[[ $(cat "$WORK/readme-example.out") == $'hello\nfrom\nanother\nprocess' ]] ||
+  fail "the README's example printed: $(cat "$WORK/readme-example.out")"
+[[ ! -e /dev/shm/$q ]] || fail "the README's example left its queue"
 echo "PASS"
