@@ -19,7 +19,8 @@ declare -A SKIP=([address]="stopped consumer|integration with kills"
 for sanitizer in address thread; do
   echo "test: running the suite under the $sanitizer sanitizer"
   SHMQ_SKIP_INSTALL=1 "$ROOT/scripts/setup.sh" "$ROOT/build-$sanitizer" \
-    -DSHMQ_SANITIZE="$sanitizer" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMQ_BUILD_BENCHMARK=OFF
+    -DSHMQ_SANITIZE="$sanitizer" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHMQ_BUILD_BENCHMARK=OFF \
+    -DSHMQ_CHECK_THREADS=ON
   ASAN_OPTIONS=detect_leaks=1 TSAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1 \
     ctest --test-dir "$ROOT/build-$sanitizer" --output-on-failure -j"$(nproc)" --timeout 300 \
     -E "${SKIP[$sanitizer]}"

@@ -4,10 +4,8 @@
 #include <climits>
 #include <cstdint>
 
-#include "guarded_step.hpp"
+#include "handle_core.hpp"
 #include "shmq/detail/failpoint.hpp"
-#include "shmq/detail/process_table.hpp"
-#include "shmq/detail/ring.hpp"
 #include "shmq/detail/slot_verdict.hpp"
 #include "wait_for_units.hpp"
 
@@ -25,15 +23,10 @@ std::uint32_t lease_in_ms(std::chrono::milliseconds lease) {
 
 }  // namespace
 
-struct Consumer::Impl {
+struct Consumer::Impl : detail::HandleCore {
   Impl(const std::string& name, OpenMode mode, const QueueConfig& config,
        const AttachOptions& attach_options)
-      : segment(Segment::open(name, mode, config)),
-        ring(segment, attach_options.stop),
-        multi(segment.geometry().multi_consumer),
-        attachment(ring, layout::Role::consumer, !multi, name,
-                   deadline_after(config.ready_timeout)),
-        options(attach_options),
+      : HandleCore(name, mode, config, attach_options, layout::Role::consumer),
         lease_ms(lease_in_ms(attach_options.lease)),
         next(ring.taken()),
         // Messages already waiting with no producer attached come from a stream that has
@@ -106,12 +99,6 @@ struct Consumer::Impl {
     if (entry.held_count.fetch_add(0, std::memory_order_acq_rel) == 0) return false;
     // relaxed: ordered after the read-modify-write above.
     return entry.held_first.load(std::memory_order_relaxed) == first;
-  }
-
-  // A step of a public call (see guarded_step.hpp).
-  template <class Step>
-  Status guarded(Step&& step) {
-    return detail::guarded_step(fault, std::forward<Step>(step));
   }
 
   // Hands the held slots back to producers. Returns ok, or why it could not (the mutex: a stop,
@@ -253,17 +240,11 @@ struct Consumer::Impl {
     return whole;
   }
 
-  Segment segment;
-  Ring ring;
-  bool multi;
-  Attachment attachment;
-  AttachOptions options;
   std::uint32_t lease_ms;
   std::uint64_t next;          // single-consumer: the next position we will take
   bool leftover_stream;
   std::uint64_t finished = 0;  // messages released by this handle
   std::uint64_t lost_to_lease = 0;  // taken, then handed to others when our lease ran out
-  Status fault = Status::ok;        // corrupt once the queue was found corrupt
   // Slots taken and not yet released. Kept here, not as a pointer to the caller's batch: a
   // batch object may be gone, or be a stale copy, by the time it is released.
   struct Held {
@@ -273,7 +254,6 @@ struct Consumer::Impl {
   } held;
   ReadBatch one_by_one;         // get()'s one-slot batch
   std::size_t one_by_one_next = 0;  // its first message get() has not handed out yet
-  bool closed = false;
 };
 
 Consumer::Consumer(const std::string& name, OpenMode mode, const QueueConfig& config,
@@ -289,8 +269,9 @@ Consumer& Consumer::operator=(Consumer&&) noexcept = default;
 [[gnu::flatten]] Status Consumer::take(ReadBatch& batch, std::uint32_t max,
                                        Clock::time_point until) {
   Impl& self = *impl_;
+  [[maybe_unused]] const auto one_thread = self.one_thread();
   if (&batch != &self.one_by_one && self.one_by_one_next < self.one_by_one.size()) {
-    hand_over_rest_of_single(batch);  // still held: released with `batch`
+    hand_over_rest_of_one_by_one(batch);  // still held: released with `batch`
     return Status::ok;
   }
   const Status released = self.release_held();
@@ -307,7 +288,7 @@ Consumer& Consumer::operator=(Consumer&&) noexcept = default;
 }
 
 // get() left messages of a packed slot: they become the caller's batch, so none is lost.
-void Consumer::hand_over_rest_of_single(ReadBatch& batch) {
+void Consumer::hand_over_rest_of_one_by_one(ReadBatch& batch) {
   Impl& self = *impl_;
   batch.reset();
   batch.first_ = self.one_by_one.first_;
@@ -320,6 +301,7 @@ void Consumer::hand_over_rest_of_single(ReadBatch& batch) {
 
 void Consumer::release(ReadBatch& batch) {
   Impl& self = *impl_;
+  [[maybe_unused]] const auto one_thread = self.one_thread();
   // Only the batch taken last: a copy, or one released already (by a later take), releases
   // nothing.
   if (batch.count_ != 0 && batch.first_ == self.held.first && batch.count_ == self.held.count) {
@@ -330,12 +312,14 @@ void Consumer::release(ReadBatch& batch) {
 
 bool Consumer::still_holds(const ReadBatch& batch) const noexcept {
   Impl& self = *impl_;
+  [[maybe_unused]] const auto one_thread = self.one_thread();
   if (batch.count_ == 0) return true;  // holds nothing, so has lost nothing
   return batch.first_ == self.held.first && self.still_held(batch.first_);
 }
 
 Status Consumer::get_until(std::vector<std::byte>& out, Clock::time_point until) {
   Impl& self = *impl_;
+  [[maybe_unused]] const auto one_thread = self.one_thread();
   for (;;) {
     // A packed slot holds several messages: hand them out one per call, then release the slot.
     if (self.one_by_one_next < self.one_by_one.size()) {
@@ -379,6 +363,7 @@ Status Consumer::get_for(std::vector<std::byte>& out, Clock::duration timeout) {
 
 void Consumer::close() noexcept {
   if (!impl_ || impl_->closed) return;
+  [[maybe_unused]] const auto one_thread = impl_->one_thread();
   impl_->closed = true;
   impl_->held = {};            // its slots are handed out again below
   impl_->attachment.detach();  // messages still held are handed out again

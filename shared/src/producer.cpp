@@ -3,23 +3,16 @@
 #include <algorithm>
 #include <cstring>
 
-#include "guarded_step.hpp"
+#include "handle_core.hpp"
 #include "shmq/detail/failpoint.hpp"
-#include "shmq/detail/process_table.hpp"
-#include "shmq/detail/ring.hpp"
 #include "wait_for_units.hpp"
 
 namespace shmq {
 
-struct Producer::Impl {
+struct Producer::Impl : detail::HandleCore {
   Impl(const std::string& name, OpenMode mode, const QueueConfig& config,
        const AttachOptions& attach_options)
-      : segment(Segment::open(name, mode, config)),
-        ring(segment, attach_options.stop),
-        multi(segment.geometry().multi_producer),
-        attachment(ring, layout::Role::producer, !multi, name,
-                   deadline_after(config.ready_timeout)),
-        options(attach_options),
+      : HandleCore(name, mode, config, attach_options, layout::Role::producer),
         next(ring.claimed()),
         reserved_end(next) {}
 
@@ -52,10 +45,6 @@ struct Producer::Impl {
     return range;
   }
 
-  // The segment was truncated under us, or another process retired our entry as dead while we
-  // live (see Attachment::revoked()): either way the handle can do nothing more.
-  [[nodiscard]] bool lost() const noexcept { return attachment.revoked() || ring.lost(); }
-
   void top_up_reserve() {
     if (lost()) return;  // the word is not ours to take from any more
     // One CAS for all that is free (never more than a ring: the word may be corrupt).
@@ -67,17 +56,6 @@ struct Producer::Impl {
     return static_cast<std::uint32_t>(reserved_end - next);
   }
 
-  // A step of a public call (see guarded_step.hpp).
-  template <class Step>
-  Status guarded(Step&& step) {
-    return detail::guarded_step(fault, std::forward<Step>(step));
-  }
-
-  Segment segment;
-  Ring ring;
-  bool multi;
-  Attachment attachment;
-  AttachOptions options;
   std::uint64_t next;             // single-producer: the next position we will claim
   std::uint64_t reserved_end;     // single-producer: room taken from the word up to here
   std::uint64_t put_end = 0;      // one past the last position we published (for join)
@@ -85,8 +63,6 @@ struct Producer::Impl {
   WriteBatch outstanding;         // claimed and not yet published
   detail::PackState packing;      // how far its slots are packed
   WriteBatch one_by_one;          // put()'s one-slot batch
-  Status fault = Status::ok;      // corrupt once the queue was found corrupt
-  bool closed = false;
 };
 
 Producer::Producer(const std::string& name, OpenMode mode, const QueueConfig& config,
@@ -99,6 +75,7 @@ Producer& Producer::operator=(Producer&&) noexcept = default;
 
 Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point until) {
   Impl& self = *impl_;
+  [[maybe_unused]] const auto one_thread = self.one_thread();
   if (self.outstanding.count_ != 0) publish(self.outstanding);
   batch = WriteBatch{};
   if (self.fault != Status::ok) return self.fault;
@@ -143,6 +120,7 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
 
 void Producer::publish(WriteBatch& batch) {
   Impl& self = *impl_;
+  [[maybe_unused]] const auto one_thread = self.one_thread();
   // Only the batch claimed last: a copy, or one published already (by a later claim, put, join
   // or close), publishes nothing.
   const WriteBatch& mine = self.outstanding;
@@ -193,6 +171,7 @@ void Producer::publish(WriteBatch& batch) {
 
 Status Producer::put_until(std::span<const std::byte> message, Clock::time_point until) {
   Impl& self = *impl_;
+  [[maybe_unused]] const auto one_thread = self.one_thread();
   if (message.size() > self.ring.geometry().slot_size) return Status::too_big;
   const Status status = claim(self.one_by_one, 1, until);
   if (status != Status::ok) return status;
@@ -218,6 +197,7 @@ Status Producer::put_for(std::span<const std::byte> message, Clock::duration tim
 
 Status Producer::join(Clock::time_point until) {
   Impl& self = *impl_;
+  [[maybe_unused]] const auto one_thread = self.one_thread();
   if (self.outstanding.count_ != 0) publish(self.outstanding);
   CursorSemaphore& room = self.ring.room();
   for (;;) {
@@ -239,6 +219,7 @@ Status Producer::join(Clock::time_point until) {
 
 void Producer::close() noexcept {
   if (!impl_ || impl_->closed) return;
+  [[maybe_unused]] const auto one_thread = impl_->one_thread();
   Impl& self = *impl_;
   // A child forked after we attached holds a copy of this handle: the batch is the parent's.
   if (self.outstanding.count_ != 0 && self.attachment.in_attaching_process()) {

@@ -1,6 +1,4 @@
-// The consumer handle. One per process and role attachment; not thread-safe (give each thread its
-// own Consumer on a multi-consumer queue). A child forked after it attached may only close or
-// destroy its copy, which leaves the queue alone.
+// The consumer handle: one attachment of this process, as a consumer, to a queue.
 #pragma once
 
 #include <cstdint>
@@ -48,18 +46,32 @@ class ReadBatch {
   std::uint32_t corrupt_ = 0;
 };
 
+// The contract of every member below, unless it says otherwise:
+//  - Who may call: the thread using the handle, one thread at a time. A handle is not
+//    thread-safe: give each thread its own (on a multi-consumer queue); builds with the one-thread
+//    check (no NDEBUG, or SHMQ_CHECK_THREADS) abort when two threads are inside one at once.
+//    Handing a handle to another thread between calls is fine. A child forked after the handle
+//    attached may only close or destroy its copy, which leaves the queue alone.
+//  - Throws: only the constructor (shmq::Error: a code, errno, a message). Every other call
+//    reports through its Status and never throws, but for std::bad_alloc when a vector it fills
+//    must grow.
+//  - Besides the statuses listed, a call that touches the ring may return corrupt (the queue's
+//    shared state holds nonsense: the handle stays corrupt), lost (another process truncated
+//    the segment, or retired our entry as dead: only close() is left), and a wait for the
+//    queue's mutex ends with timeout or cancelled like any other wait.
+//  - Blocking calls sleep in the kernel, waking at most 10 times a second while idle; they end
+//    at their deadline, or with cancelled once AttachOptions::stop is raised.
 class Consumer {
  public:
-  // Creates the queue or opens it (see OpenMode) and attaches as a consumer. Throws shmq::Error.
+  // Creates the queue or opens it (see OpenMode) and attaches as a consumer. Blocks up to
+  // QueueConfig::ready_timeout for a creator to finish, and for the mutex. Throws shmq::Error.
   explicit Consumer(const std::string& name, OpenMode mode = OpenMode::open_or_create,
                     const QueueConfig& config = {}, const AttachOptions& options = {});
   ~Consumer();  // close()
   Consumer(Consumer&&) noexcept;
   Consumer& operator=(Consumer&&) noexcept;
 
-  // Every call that touches the ring may also return lost: another process truncated the
-  // segment under us (see Segment::lost()), and the handle can do nothing more but close.
-  // Blocks until a message arrives; copies it into `out` and releases its slot (a slot of packed
+  // Blocks until a message arrives or the stream ends; copies it into `out` and releases its slot (a slot of packed
   // messages once the last of them has been copied out).
   // ok | end_of_stream | cancelled | corrupt.
   [[nodiscard]] Status get(std::vector<std::byte>& out);
@@ -77,7 +89,10 @@ class Consumer {
   // ok | timeout | end_of_stream | cancelled | corrupt (the batch then still holds the good messages
   // and must be released).
   [[nodiscard]] Status take(ReadBatch& batch, std::uint32_t max, Clock::time_point until);
-  // Never blocks. Hands the batch's slots back to producers; its views become invalid.
+  // Hands the batch's slots back to producers; its views become invalid. Never waits for
+  // producers; on a multi-consumer queue waits for the mutex (held for a few instructions; a
+  // holder stopped inside it keeps us until our stop flag, and the slots then stay held for the
+  // next take() to release).
   void release(ReadBatch& batch);
   // Never blocks. Whether `batch`, the batch taken last, is still ours: false once our lease
   // ran out and another process handed its messages on (multi-consumer), when its views may
@@ -85,9 +100,11 @@ class Consumer {
   // before acting on it.
   [[nodiscard]] bool still_holds(const ReadBatch& batch) const noexcept;
 
-  // Detaches. Idempotent. Any call after close() is a programming error.
+  // Detaches: what this handle still holds goes to other consumers. Idempotent; waits only for
+  // the mutex, like release(). Any call after close() is a programming error.
   void close() noexcept;
 
+  // Snapshots and facts about the attachment: never block, never throw.
   [[nodiscard]] const Geometry& geometry() const noexcept;
   [[nodiscard]] bool created_queue() const noexcept;  // whether this handle created the segment
   // Dead processes whose leftovers were repaired when this handle attached (a stale queue), and
@@ -102,7 +119,7 @@ class Consumer {
 
  private:
   Status get_until(std::vector<std::byte>& out, Clock::time_point until);
-  void hand_over_rest_of_single(ReadBatch& batch);
+  void hand_over_rest_of_one_by_one(ReadBatch& batch);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

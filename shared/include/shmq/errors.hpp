@@ -1,8 +1,8 @@
 // Errors and statuses.
 //
 // Opening or creating a queue throws shmq::Error (one type, a code a program can switch on, the
-// errno that caused it, a message a person can act on). The hot path never throws: put/get and
-// friends return a Status.
+// errno that caused it, a message a person can act on). Nothing else throws it: put/get and
+// friends return a Status (see the contract at the top of producer.hpp and consumer.hpp).
 #pragma once
 
 #include <cstdint>

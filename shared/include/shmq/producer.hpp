@@ -1,6 +1,4 @@
-// The producer handle. One per process and role attachment; not thread-safe (give each thread its
-// own Producer on a multi-producer queue). A child forked after it attached may only close or
-// destroy its copy, which leaves the queue alone.
+// The producer handle: one attachment of this process, as a producer, to a queue.
 #pragma once
 
 #include <cassert>
@@ -133,18 +131,32 @@ class WriteBatch {
   std::size_t stride_ = 0;
 };
 
+// The contract of every member below, unless it says otherwise:
+//  - Who may call: the thread using the handle, one thread at a time. A handle is not
+//    thread-safe: give each thread its own (on a multi-producer queue); builds with the one-thread
+//    check (no NDEBUG, or SHMQ_CHECK_THREADS) abort when two threads are inside one at once.
+//    Handing a handle to another thread between calls is fine. A child forked after the handle
+//    attached may only close or destroy its copy, which leaves the queue alone.
+//  - Throws: only the constructor (shmq::Error: a code, errno, a message). Every other call
+//    reports through its Status and never throws, but for std::bad_alloc when a vector it fills
+//    must grow.
+//  - Besides the statuses listed, a call that touches the ring may return corrupt (the queue's
+//    shared state holds nonsense: the handle stays corrupt), lost (another process truncated
+//    the segment, or retired our entry as dead: only close() is left), and a wait for the
+//    queue's mutex ends with timeout or cancelled like any other wait.
+//  - Blocking calls sleep in the kernel, waking at most 10 times a second while idle; they end
+//    at their deadline, or with cancelled once AttachOptions::stop is raised.
 class Producer {
  public:
-  // Creates the queue or opens it (see OpenMode) and attaches as a producer. Throws shmq::Error.
+  // Creates the queue or opens it (see OpenMode) and attaches as a producer. Blocks up to
+  // QueueConfig::ready_timeout for a creator to finish, and for the mutex. Throws shmq::Error.
   explicit Producer(const std::string& name, OpenMode mode = OpenMode::open_or_create,
                     const QueueConfig& config = {}, const AttachOptions& options = {});
   ~Producer();  // close()
   Producer(Producer&&) noexcept;
   Producer& operator=(Producer&&) noexcept;
 
-  // Every call that touches the ring may also return lost: another process truncated the
-  // segment under us (see Segment::lost()), and the handle can do nothing more but close.
-  // Blocks while the ring is full. ok | too_big | cancelled.
+  // Copies one message into the ring and publishes it. Blocks while the ring is full. ok | too_big | cancelled.
   [[nodiscard]] Status put(std::span<const std::byte> message);
   // Never blocks. ok | full | too_big.
   [[nodiscard]] Status try_put(std::span<const std::byte> message);
@@ -156,17 +168,21 @@ class Producer {
   // Zero-copy batch: blocks until at least one slot is free (or `until`), then claims up to `max`.
   // ok | timeout | cancelled. Every claimed slot must then be filled and published.
   [[nodiscard]] Status claim(WriteBatch& batch, std::uint32_t max, Clock::time_point until);
-  // Never blocks. Makes every message of the batch visible to consumers, in order.
+  // Makes every message of the batch visible to consumers, in order. Never waits for room; on
+  // a multi-producer queue waits for the mutex (held for a few instructions; a holder stopped
+  // inside it keeps us until our stop flag, and the next locker then publishes the slots).
   void publish(WriteBatch& batch);
 
   // Blocks until every message this producer put has been finished by a consumer
   // (queue.Queue.join() across processes). ok | timeout | cancelled.
   [[nodiscard]] Status join(Clock::time_point until = Clock::time_point::max());
 
-  // Detaches; when the last producer detaches and the ring drains, consumers see end of stream.
-  // Idempotent. Any call after close() is a programming error.
+  // Detaches, publishing a batch still claimed; when the last producer detaches and the ring
+  // drains, consumers see end of stream. Idempotent; waits only for the mutex, like publish().
+  // Any call after close() is a programming error.
   void close() noexcept;
 
+  // Snapshots and facts about the attachment: never block, never throw.
   [[nodiscard]] const Geometry& geometry() const noexcept;
   [[nodiscard]] bool created_queue() const noexcept;  // whether this handle created the segment
   // Dead processes whose leftovers were repaired when this handle attached (a stale queue), and
