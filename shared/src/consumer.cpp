@@ -6,6 +6,7 @@
 
 #include "handle_core.hpp"
 #include "shmq/detail/failpoint.hpp"
+#include "shmq/detail/recovery.hpp"
 #include "shmq/detail/slot_verdict.hpp"
 #include "wait_for_units.hpp"
 
@@ -56,7 +57,7 @@ struct Consumer::Impl : detail::HandleCore {
   bool stream_ended(Clock::time_point until) {
     if (!end_of_stream()) return false;
     return ring.locked(until, [&] {
-      ring.recover_locked();
+      Recovery(ring).recover_locked();
       return end_of_stream() && ring.items().value() == 0 && ring.released() == ring.taken();
     });
   }
@@ -67,7 +68,7 @@ struct Consumer::Impl : detail::HandleCore {
     if (!multi) return Ring::take_alone(ring.items(), next, ring.header().consumer.taken, max);
     return ring.locked_as_mover(attachment.index(), until, [&] {
       // Messages a dead consumer left come first (take_orphans_locked journals them itself).
-      PositionRange range = ring.take_orphans_locked(attachment.index(), max);
+      PositionRange range = Recovery(ring).take_orphans_locked(attachment.index(), max);
       if (range.count == 0) {
         range = ring.take_journalled_locked(ring.items(), ring.header().consumer.taken,
                                             attachment.index(), max,
@@ -176,7 +177,7 @@ struct Consumer::Impl : detail::HandleCore {
                journal.held_first.load(std::memory_order_relaxed) == held.first;
         if (!ours) return;
         for (std::uint32_t i = 0; i < held.count; ++i) {
-          ring.set_stamp(held.first + i, layout::kSlotDone);
+          ring.slots().set_stamp(held.first + i, layout::kSlotDone);
         }
         failpoint::reach(failpoint::kConsumerAfterStamps);
         ring.advance_released_locked();
@@ -191,12 +192,12 @@ struct Consumer::Impl : detail::HandleCore {
   // payload; a packed slot exposes its messages only if all of them parse.
   void fill(ReadBatch& batch) const {
     const std::uint32_t slot_size = ring.geometry().slot_size;
-    const std::uint32_t ahead = ring.prefetch_ahead();
-    ring.prefetch_start(batch.first_, batch.count_, false);
+    const std::uint32_t ahead = ring.slots().prefetch_ahead();
+    ring.slots().prefetch_start(batch.first_, batch.count_, false);
     for (std::uint32_t i = 0; i < batch.count_; ++i) {
       const std::uint64_t position = batch.first_ + i;
-      if (i + ahead < batch.count_) ring.prefetch(position + ahead, false);
-      auto& slot = ring.slot_header(position);
+      if (i + ahead < batch.count_) ring.slots().prefetch(position + ahead, false);
+      auto& slot = ring.slots().header(position);
       // acquire: pairs with the producer's release of the stamp; the payload is complete.
       const std::uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
       const std::uint32_t length = slot.length;
@@ -204,8 +205,8 @@ struct Consumer::Impl : detail::HandleCore {
       switch (judge_slot(stamp, length, position, slot_size)) {
         case SlotVerdict::message:
           if (records == 0) {
-            batch.messages_.emplace_back(ring.payload(position), length);
-          } else if (!unpack(batch, ring.payload(position), length, records)) {
+            batch.messages_.emplace_back(ring.slots().payload(position), length);
+          } else if (!unpack(batch, ring.slots().payload(position), length, records)) {
             ++batch.corrupt_;
           }
           break;
@@ -293,7 +294,8 @@ void Consumer::hand_over_rest_of_one_by_one(ReadBatch& batch) {
   batch.reset();
   batch.first_ = self.one_by_one.first_;
   batch.count_ = self.one_by_one.count_;
-  const auto rest = self.one_by_one.messages_.begin() + static_cast<std::ptrdiff_t>(self.one_by_one_next);
+  const auto rest = self.one_by_one.messages_.begin() +
+                    static_cast<std::ptrdiff_t>(self.one_by_one_next);
   batch.messages_.assign(rest, self.one_by_one.messages_.end());
   self.one_by_one.reset();
   self.one_by_one_next = 0;

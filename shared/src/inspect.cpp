@@ -40,7 +40,7 @@ std::string check_waiting_slots(const Segment& segment, const Counts& counts) {
   const std::uint64_t first = expand(static_cast<std::uint32_t>(counts.items), hint);
   for (std::uint32_t i = 0; i < units_in(counts.items); ++i) {
     const std::uint64_t position = first + i;
-    const auto& slot = ring.slot_header(position);
+    const auto& slot = ring.slots().header(position);
     // acquire: pairs with the producer's release of the stamp, so the length is its own.
     const std::uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
     const std::uint32_t length = slot.length;
@@ -54,7 +54,7 @@ std::string check_waiting_slots(const Segment& segment, const Counts& counts) {
     }
     const auto ignore = [](std::uint32_t, std::uint32_t) {};
     if (!skipped && records != 0 &&
-        !split_records(ring.payload(position), length, records, ignore)) {
+        !split_records(ring.slots().payload(position), length, records, ignore)) {
       return "slot of waiting position " + std::to_string(position) + " packs " +
              std::to_string(records) + " records that do not fill its length " +
              std::to_string(length) + " exactly";

@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <string_view>
 
+#include "shmq/detail/recovery.hpp"
 #include "shmq/detail/ring.hpp"
+#include "shmq/detail/recovery.hpp"
 #include "shmq/errors.hpp"
 
 namespace shmq {
@@ -93,7 +95,8 @@ namespace {
   const std::string queue = "queue '" + name + "'";
   switch (fault.status()) {
     case Status::timeout:
-      throw Error(ErrorCode::timeout, queue + ": " + fault.why() + " (a process stopped inside it?)");
+      throw Error(ErrorCode::timeout,
+                  queue + ": " + fault.why() + " (a process stopped inside it?)");
     case Status::cancelled:
       throw Error(ErrorCode::cancelled, queue + ": " + fault.why());
     default:
@@ -122,7 +125,7 @@ void Attachment::attach(layout::Role role, bool single, const std::string& name,
   auto& ever = role == layout::Role::producer ? ring_.header().membership.producers_ever
                                               : ring_.header().membership.consumers_ever;
   ring_.locked(until, [&] {
-    reaped_ = ring_.reap_dead_locked();
+    reaped_ = Recovery(ring_).reap_dead_locked();
     if (single && ring_.attached(role) != 0) {
       throw Error(ErrorCode::role_taken,
                   "queue '" + name + "' is single-" + role_name + " and a live " + role_name +
@@ -192,7 +195,7 @@ void Attachment::detach() noexcept {
     try {
       ring_.locked([&] {
         // An entry retired under us (see revoked()) may be another process's by now.
-        if (!revoked()) ring_.retire_locked(index_);
+        if (!revoked()) Recovery(ring_).retire_locked(index_);
       });
     } catch (...) {
       // The mutex is unusable (the queue is corrupt): leave the entry for a reaper.

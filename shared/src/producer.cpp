@@ -59,7 +59,7 @@ struct Producer::Impl : detail::HandleCore {
   std::uint64_t next;             // single-producer: the next position we will claim
   std::uint64_t reserved_end;     // single-producer: room taken from the word up to here
   std::uint64_t put_end = 0;      // one past the last position we published (for join)
-  std::uint64_t messages_published = 0;  // by this handle (a count; Ring::published() is a position)
+  std::uint64_t messages_published = 0;  // by this handle (Ring::published() is a position)
   WriteBatch outstanding;         // claimed and not yet published
   detail::PackState packing;      // how far its slots are packed
   WriteBatch one_by_one;          // put()'s one-slot batch
@@ -95,15 +95,15 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   batch.packing_ = &self.packing;
   batch.first_ = range.first;
   batch.count_ = range.count;
-  batch.first_index_ = static_cast<std::uint32_t>(self.ring.index_of(range.first));
+  batch.first_index_ = static_cast<std::uint32_t>(self.ring.slots().index_of(range.first));
   batch.capacity_ = self.ring.geometry().capacity;
   batch.slot_size_ = self.ring.geometry().slot_size;
   batch.slots_ = self.segment.slot(0);
   batch.stride_ = self.segment.slot_stride();
-  const std::uint32_t ahead = self.ring.prefetch_ahead();
-  self.ring.prefetch_start(range.first, range.count, true);
+  const std::uint32_t ahead = self.ring.slots().prefetch_ahead();
+  self.ring.slots().prefetch_start(range.first, range.count, true);
   for (std::uint32_t i = 0; i < range.count; ++i) {
-    if (i + ahead < range.count) self.ring.prefetch(range.first + i + ahead, true);
+    if (i + ahead < range.count) self.ring.slots().prefetch(range.first + i + ahead, true);
     // An unfilled slot publishes as an empty message, never as stale bytes. (The write also
     // brings the slot's line to us ahead of the caller's copy.)
     batch.set_length(i, 0);
@@ -137,7 +137,7 @@ void Producer::publish(WriteBatch& batch) {
     return;
   }
   for (std::uint32_t i = 0; i < batch.count_; ++i) {
-    self.ring.set_stamp(batch.first_ + i, layout::kSlotPublished);
+    self.ring.slots().set_stamp(batch.first_ + i, layout::kSlotPublished);
   }
   failpoint::reach(failpoint::kProducerAfterStamps);
   auto& side = self.ring.header().producer;
@@ -175,7 +175,9 @@ Status Producer::put_until(std::span<const std::byte> message, Clock::time_point
   if (message.size() > self.ring.geometry().slot_size) return Status::too_big;
   const Status status = claim(self.one_by_one, 1, until);
   if (status != Status::ok) return status;
-  if (!message.empty()) std::memcpy(self.one_by_one.buffer(0).data(), message.data(), message.size());
+  if (!message.empty()) {
+    std::memcpy(self.one_by_one.buffer(0).data(), message.data(), message.size());
+  }
   self.one_by_one.set_length(0, static_cast<std::uint32_t>(message.size()));
   publish(self.one_by_one);
   if (self.fault != Status::ok) return self.fault;

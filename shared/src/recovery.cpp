@@ -1,13 +1,9 @@
-// Recovery: what the ring does about processes that died (or leave) holding positions.
-//
-// Everything here runs under the mutex and is idempotent: a reaper that dies half-way leaves
-// state the next one finishes, because an entry is freed (pid = 0) only after its positions are
-// dealt with, and every step re-derives what to do from the semaphore words and slot stamps.
+#include "shmq/detail/recovery.hpp"
+
 #include <algorithm>
 
 #include "shmq/detail/failpoint.hpp"
 #include "shmq/detail/process_table.hpp"
-#include "shmq/detail/ring.hpp"
 
 namespace shmq {
 namespace {
@@ -32,29 +28,29 @@ PositionRange held_range(const layout::ProcessEntry& entry, std::uint64_t floor,
 
 }  // namespace
 
-void Ring::retire_producer_locked(layout::ProcessEntry& entry) noexcept {
+void Recovery::retire_producer_locked(layout::ProcessEntry& entry) noexcept {
   // A single producer owns everything between published and claimed; a multi producer owns its
   // journalled range. Complete messages there are kept; the rest are skipped, never delivered
   // half-written.
-  const std::uint64_t limit = claimed();
-  const std::uint64_t visible = published();
+  const std::uint64_t limit = ring_.claimed();
+  const std::uint64_t visible = ring_.published();
   const PositionRange range = geometry_.multi_producer
                                   ? held_range(entry, visible, limit, geometry_.capacity)
                                   : return_unwritten_reserve_locked(visible, limit);
   std::uint64_t skipped = 0;
   for (std::uint64_t p = range.first; p < range.first + range.count; ++p) {
-    if (stamp_of(p) != layout::stamp(p, layout::kSlotPublished)) {
-      set_stamp(p, layout::kSlotSkipped);
+    if (slots_.stamp_of(p) != layout::stamp(p, layout::kSlotPublished)) {
+      slots_.set_stamp(p, layout::kSlotSkipped);
       ++skipped;
     }
   }
   // relaxed: the mutex orders the journal.
   entry.held_count.store(0, std::memory_order_relaxed);
   count(header_.membership.skipped, skipped);
-  advance_published_locked();
+  ring_.advance_published_locked();
 }
 
-PositionRange Ring::return_unwritten_reserve_locked(std::uint64_t visible,
+PositionRange Recovery::return_unwritten_reserve_locked(std::uint64_t visible,
                                                     std::uint64_t limit) noexcept {
   // Cursors a peer corrupted: move nothing (and scan nothing) on their word.
   if (limit < visible || limit - visible > geometry_.capacity) return {visible, 0};
@@ -67,25 +63,26 @@ PositionRange Ring::return_unwritten_reserve_locked(std::uint64_t visible,
   // are long visible.
   const std::uint64_t claimed_hint = header_.producer.claimed.load(std::memory_order_relaxed);
   std::uint64_t end = std::clamp(claimed_hint, visible, limit);
-  while (end > visible && stamp_of(end - 1) != layout::stamp(end - 1, layout::kSlotPublished)) {
+  while (end > visible &&
+         slots_.stamp_of(end - 1) != layout::stamp(end - 1, layout::kSlotPublished)) {
     --end;
   }
   if (end != limit) {
-    room_.rewind_takers(static_cast<std::uint32_t>(end));
-    // relaxed: a hint (see claimed()).
+    ring_.room().rewind_takers(static_cast<std::uint32_t>(end));
+    // relaxed: a hint (see Ring::claimed()).
     header_.producer.claimed.store(end, std::memory_order_relaxed);
   }
   return {visible, static_cast<std::uint32_t>(end - visible)};
 }
 
-void Ring::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {
+void Recovery::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {
   if (!geometry_.multi_consumer) {
     // A single consumer holds everything between released and taken: hand it out again.
-    const std::uint64_t from = released();
-    const std::uint64_t to = taken();
+    const std::uint64_t from = ring_.released();
+    const std::uint64_t to = ring_.taken();
     if (to > from) {
-      items_.rewind_takers(static_cast<std::uint32_t>(from));
-      // relaxed: a hint (see taken()).
+      ring_.items().rewind_takers(static_cast<std::uint32_t>(from));
+      // relaxed: a hint (see Ring::taken()).
       header_.consumer.taken.store(from, std::memory_order_relaxed);
       count(header_.membership.redelivered, to - from);
     }
@@ -94,14 +91,15 @@ void Ring::retire_consumer_locked(layout::ProcessEntry& entry) noexcept {
   orphan_held_locked(entry);
 }
 
-void Ring::orphan_held_locked(layout::ProcessEntry& entry) noexcept {
-  const PositionRange range = held_range(entry, released(), taken(), geometry_.capacity);
+void Recovery::orphan_held_locked(layout::ProcessEntry& entry) noexcept {
+  const PositionRange range =
+      held_range(entry, ring_.released(), ring_.taken(), geometry_.capacity);
   std::uint64_t orphaned = 0;
   std::uint64_t unreadable = 0;
   for (std::uint64_t p = range.first; p < range.first + range.count; ++p) {
-    const std::uint64_t stamp = stamp_of(p);
+    const std::uint64_t stamp = slots_.stamp_of(p);
     if (stamp == layout::stamp(p, layout::kSlotPublished)) {
-      set_stamp(p, layout::kSlotOrphaned);  // unfinished: the next consumer gets it
+      slots_.set_stamp(p, layout::kSlotOrphaned);  // unfinished: the next consumer gets it
       ++orphaned;
     } else if (stamp == layout::stamp(p, layout::kSlotOrphaned)) {
       ++orphaned;  // it died between journalling orphans and re-stamping them
@@ -109,7 +107,7 @@ void Ring::orphan_held_locked(layout::ProcessEntry& entry) noexcept {
       // Skipped (held no message), or a stamp only a peer's scribbling explains: nothing to
       // deliver again, and left as it is it would stop room's limit here for good.
       if (stamp != layout::stamp(p, layout::kSlotSkipped)) ++unreadable;
-      set_stamp(p, layout::kSlotDone);
+      slots_.set_stamp(p, layout::kSlotDone);
     }
   }
   count(header_.membership.skipped, unreadable);
@@ -120,12 +118,12 @@ void Ring::orphan_held_locked(layout::ProcessEntry& entry) noexcept {
     // relaxed: read under the mutex.
     header_.membership.orphans.store(1, std::memory_order_relaxed);
     count(header_.membership.redelivered, orphaned);
-    items_.wake_all();  // sleeping consumers: there is work behind the cursor
+    ring_.items().wake_all();  // sleeping consumers: there is work behind the cursor
   }
-  advance_released_locked();
+  ring_.advance_released_locked();
 }
 
-std::uint32_t Ring::expire_leases_locked(std::uint64_t now_ns) noexcept {
+std::uint32_t Recovery::expire_leases_locked(std::uint64_t now_ns) noexcept {
   if (!geometry_.multi_consumer) return 0;  // a single consumer has nobody to hand over to
   std::uint32_t expired = 0;
   for (auto& process : header_.processes) {
@@ -147,14 +145,14 @@ std::uint32_t Ring::expire_leases_locked(std::uint64_t now_ns) noexcept {
   return expired;
 }
 
-std::uint32_t Ring::recover_locked() {
+std::uint32_t Recovery::recover_locked() {
   const std::uint32_t reaped = reap_dead_locked();
   expire_leases_locked(monotonic_ns());
   return reaped;
 }
 
-void Ring::retire_locked(std::uint32_t index) noexcept {
-  layout::ProcessEntry& process = entry(index);
+void Recovery::retire_locked(std::uint32_t index) noexcept {
+  layout::ProcessEntry& process = ring_.entry(index);
   // relaxed: the mutex orders entries between attach, detach and reapers.
   const auto role = static_cast<layout::Role>(process.role.load(std::memory_order_relaxed));
   if (role == layout::Role::producer) retire_producer_locked(process);
@@ -162,11 +160,11 @@ void Ring::retire_locked(std::uint32_t index) noexcept {
   process.role.store(0, std::memory_order_relaxed);
   // release: the entry is free only after its positions are dealt with.
   process.pid.store(0, std::memory_order_release);
-  items_.wake_all();  // consumers waiting for end of stream re-check who is attached
+  ring_.items().wake_all();  // consumers waiting for end of stream re-check who is attached
 }
 
-void Ring::check_entry_locked(std::uint32_t index) const {
-  const layout::ProcessEntry& process = entry(index);
+void Recovery::check_entry_locked(std::uint32_t index) const {
+  const layout::ProcessEntry& process = ring_.entry(index);
   // relaxed: under the mutex, which orders entries between attachers, leavers and reapers.
   const std::uint32_t pid = process.pid.load(std::memory_order_relaxed);
   const std::uint32_t role = process.role.load(std::memory_order_relaxed);
@@ -181,16 +179,16 @@ void Ring::check_entry_locked(std::uint32_t index) const {
                                         ", role " + std::to_string(role) + ")");
 }
 
-std::uint32_t Ring::reap_dead_locked() {
+std::uint32_t Recovery::reap_dead_locked() {
   std::uint32_t reaped = 0;
   for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
     check_entry_locked(i);
-    const layout::ProcessEntry& process = entry(i);
+    const layout::ProcessEntry& process = ring_.entry(i);
     // relaxed: under the mutex.
     const ProcessIdentity identity{process.pid.load(std::memory_order_relaxed),
                                    process.start_time.load(std::memory_order_relaxed)};
     if (identity.pid == 0 ||
-        attachment_alive(identity, probe_entry_lock(segment_.file_descriptor(), i))) {
+        attachment_alive(identity, probe_entry_lock(ring_.file_descriptor(), i))) {
       continue;
     }
     retire_locked(i);
@@ -200,13 +198,13 @@ std::uint32_t Ring::reap_dead_locked() {
   return reaped;
 }
 
-PositionRange Ring::take_orphans_locked(std::uint32_t index, std::uint32_t max) noexcept {
+PositionRange Recovery::take_orphans_locked(std::uint32_t index, std::uint32_t max) noexcept {
   // relaxed: under the mutex.
   if (header_.membership.orphans.load(std::memory_order_relaxed) == 0) return {};
-  const std::uint64_t from = released();
-  const std::uint64_t limit = taken();
+  const std::uint64_t from = ring_.released();
+  const std::uint64_t limit = ring_.taken();
   const auto orphaned = [this](std::uint64_t p) {
-    return stamp_of(p) == layout::stamp(p, layout::kSlotOrphaned);
+    return slots_.stamp_of(p) == layout::stamp(p, layout::kSlotOrphaned);
   };
   PositionRange run{};
   std::uint64_t p = from;
@@ -220,16 +218,16 @@ PositionRange Ring::take_orphans_locked(std::uint32_t index, std::uint32_t max) 
   }
   // Journal first, then re-stamp: if we die in between, retiring us finds the run in our
   // journal, still (or again) orphaned.
-  entry(index).held_first.store(run.first, std::memory_order_relaxed);
-  entry(index).held_count.store(run.count, std::memory_order_relaxed);
+  ring_.entry(index).held_first.store(run.first, std::memory_order_relaxed);
+  ring_.entry(index).held_count.store(run.count, std::memory_order_relaxed);
   for (std::uint64_t q = run.first; q < run.first + run.count; ++q) {
-    set_stamp(q, layout::kSlotPublished);  // ours now
+    slots_.set_stamp(q, layout::kSlotPublished);  // ours now
     if (q == run.first) failpoint::reach(failpoint::kConsumerTakingOrphans);
   }
   return run;  // the flag stays up: the next take scans again and lowers it if none are left
 }
 
-void Ring::repair_after_holder_died() {
+void Recovery::repair_after_holder_died() {
   // The kernel says the holder died, though /proc may still show it exiting. If it was moving
   // cursors, retire its entry now: its journal is exact only until someone else claims or takes.
   // relaxed: the mutex orders the mover word.
@@ -251,8 +249,10 @@ void Ring::repair_after_holder_died() {
   }
   reap_dead_locked();
   // A side whose cursor moves all happen under the mutex may have a give left undone; redo it.
-  if (geometry_.multi_producer) advance_published_locked();
-  if (geometry_.multi_consumer) advance_released_locked();
+  if (geometry_.multi_producer) ring_.advance_published_locked();
+  if (geometry_.multi_consumer) ring_.advance_released_locked();
 }
+
+void Ring::repair_after_holder_died() { Recovery(*this).repair_after_holder_died(); }
 
 }  // namespace shmq

@@ -10,14 +10,11 @@ Ring::Ring(const Segment& segment, const std::atomic<bool>* stop) noexcept
     : segment_(segment),
       header_(segment.header()),
       geometry_(segment.geometry()),
+      slots_(segment),
       room_(header_.room),
       items_(header_.items),
       mutex_(header_.mutex),
-      stop_(stop),
-      mask_(geometry_.capacity - 1U),
-      power_of_two_((geometry_.capacity & (geometry_.capacity - 1U)) == 0),
-      prefetch_ahead_(static_cast<std::uint32_t>(
-          std::max<std::size_t>(kPrefetchDistance / segment.slot_stride(), 1))) {}
+      stop_(stop) {}
 
 // relaxed on the hints: they only supply upper bits, and lag the truth by at most a batch.
 std::uint64_t Ring::claimed() const noexcept {
@@ -58,7 +55,7 @@ std::uint32_t Ring::advance_published_locked() noexcept {
   const std::uint64_t limit = claimed();
   std::uint64_t position = start;
   while (position < limit && position - start < geometry_.capacity) {
-    const std::uint64_t stamp = stamp_of(position);
+    const std::uint64_t stamp = slots_.stamp_of(position);
     if (stamp != layout::stamp(position, layout::kSlotPublished) &&
         stamp != layout::stamp(position, layout::kSlotSkipped)) {
       break;
@@ -79,7 +76,7 @@ std::uint32_t Ring::advance_released_locked() noexcept {
   const std::uint64_t limit = taken();
   std::uint64_t position = start;
   while (position < limit && position - start < geometry_.capacity &&
-         stamp_of(position) == layout::stamp(position, layout::kSlotDone)) {
+         slots_.stamp_of(position) == layout::stamp(position, layout::kSlotDone)) {
     ++position;
   }
   const auto count = static_cast<std::uint32_t>(position - start);

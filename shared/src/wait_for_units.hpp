@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "shmq/attach_options.hpp"
+#include "shmq/detail/recovery.hpp"
 #include "shmq/detail/ring.hpp"
 #include "shmq/errors.hpp"
 
@@ -43,7 +44,7 @@ Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::t
     }
     if (Clock::now() >= until) return attempt() ? Status::ok : Status::timeout;
     if (now >= next_reap) {
-      ring.locked(until, [&ring] { ring.recover_locked(); });
+      ring.locked(until, [&ring] { Recovery(ring).recover_locked(); });
       next_reap = now + kReapInterval;
       if (attempt()) return Status::ok;
     }
@@ -52,8 +53,8 @@ Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::t
 
 // Repeats `attempt()` (true once it took units) until it succeeds, sleeping on `semaphore` in
 // slices; between slices it notices a stop request, the deadline, `ended()` (end of stream),
-// dead peers, and a segment truncated under us. Returns ok, timeout, cancelled, end_of_stream or lost;
-// a QueueFault from the mutex (or from `attempt` or `ended`) goes through to the caller.
+// dead peers, and a segment truncated under us. Returns ok, timeout, cancelled, end_of_stream
+// or lost; a QueueFault from the mutex (or from `attempt` or `ended`) goes through to the caller.
 template <class Attempt, class Ended>
 Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point until,
                       const AttachOptions& options, Attempt attempt, Ended ended) {

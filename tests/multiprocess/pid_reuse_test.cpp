@@ -14,6 +14,7 @@
 #include "child_process.hpp"
 #include "shmq/consumer.hpp"
 #include "shmq/detail/process_table.hpp"
+#include "shmq/detail/recovery.hpp"
 #include "shmq/detail/ring.hpp"
 #include "shmq/inspect.hpp"
 #include "shmq/producer.hpp"
@@ -26,7 +27,7 @@ using namespace std::chrono_literals;
 namespace {
 
 std::uint32_t reap(Ring& ring) {
-  return ring.locked([&] { return ring.reap_dead_locked(); });
+  return ring.locked([&] { return Recovery(ring).reap_dead_locked(); });
 }
 
 // Kills a process that is not our child (we cannot reap it) when the scope ends.

@@ -7,6 +7,7 @@
 #include "child_process.hpp"
 #include "shmq/detail/entry_lock.hpp"
 #include "shmq/detail/process_table.hpp"
+#include "shmq/detail/recovery.hpp"
 #include "shmq/detail/ring.hpp"
 #include "shmq/inspect.hpp"
 #include "shmq/producer.hpp"
@@ -86,7 +87,7 @@ void plant_entry(Ring& ring, std::uint32_t index, const ProcessIdentity& identit
 }
 
 std::uint32_t reap(Ring& ring) {
-  return ring.locked([&] { return ring.reap_dead_locked(); });
+  return ring.locked([&] { return Recovery(ring).reap_dead_locked(); });
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "child_process.hpp"
 #include "shmq/consumer.hpp"
+#include "shmq/detail/recovery.hpp"
 #include "shmq/detail/ring.hpp"
 #include "shmq/producer.hpp"
 #include "test_queue.hpp"
@@ -282,7 +283,7 @@ std::uint32_t retire_wrongly(Ring& ring, layout::Role role) {
   for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
     if (ring.entry(i).pid.load() == static_cast<std::uint32_t>(getpid()) &&
         ring.entry(i).role.load() == static_cast<std::uint32_t>(role)) {
-      ring.locked([&] { ring.retire_locked(i); });
+      ring.locked([&] { Recovery(ring).retire_locked(i); });
       return i;
     }
   }

@@ -1,6 +1,6 @@
-// The ring: slots addressed by position, the room and items semaphores, the mutex, and every
-// cursor move and repair that needs the mutex. A thin handle over a Segment; Producer and
-// Consumer are built on it.
+// The ring: the room and items semaphores, the cursors they hold, the mutex, and the cursor
+// moves made under it. Where slots are is slot_array.hpp's; what is done about dead and stopped
+// peers, recovery.hpp's. A thin handle over a Segment; Producer and Consumer are built on it.
 //
 // Who moves what:
 //   single producer:  room's cursor (claim) and items' limit (publish), without the mutex
@@ -18,6 +18,7 @@
 #include "shmq/detail/cursor_semaphore.hpp"
 #include "shmq/detail/robust_mutex.hpp"
 #include "shmq/detail/segment.hpp"
+#include "shmq/detail/slot_array.hpp"
 
 namespace shmq {
 
@@ -47,12 +48,6 @@ inline void count_messages(std::atomic<std::uint64_t>& counter, std::uint64_t n,
 
 class Ring {
  public:
-  static constexpr std::size_t kPrefetchSpan = 2048;  // bytes of one slot
-  // Bytes ahead to prefetch. A slot comes from the other core's cache, which on a VM can take
-  // half a microsecond; only many transfers in flight at once keep the walk from waiting on
-  // each. Half the L1 cache: what is fetched is still there when the walk gets to it.
-  static constexpr std::size_t kPrefetchDistance = 16 * 1024;
-
   // `stop`: the attaching process's stop flag (may be null), honoured by every wait on the mutex.
   explicit Ring(const Segment& segment, const std::atomic<bool>* stop = nullptr) noexcept;
 
@@ -67,50 +62,8 @@ class Ring {
     return header_.processes[index];
   }
 
-  // The slot a position lives in.
-  [[nodiscard]] std::uint64_t index_of(std::uint64_t position) const noexcept {
-    return power_of_two_ ? (position & mask_) : (position % geometry_.capacity);
-  }
-  [[nodiscard]] layout::SlotHeader& slot_header(std::uint64_t position) const noexcept {
-    return *reinterpret_cast<layout::SlotHeader*>(segment_.slot(index_of(position)));
-  }
-  [[nodiscard]] std::byte* payload(std::uint64_t position) const noexcept {
-    return segment_.slot(index_of(position)) + sizeof(layout::SlotHeader);
-  }
-  // Asks the CPU to fetch a slot ahead of use (for writing, or for reading): slots usually sit
-  // in the other side's cache, and a batch walks through them in order. Covers the slot's first
-  // kPrefetchSpan bytes (the hardware's own prefetcher follows a longer copy).
-  void prefetch(std::uint64_t position, bool for_writing) const noexcept {
-    const std::byte* first = segment_.slot(index_of(position));
-    const std::size_t span = std::min<std::size_t>(segment_.slot_stride(), kPrefetchSpan);
-    // __builtin_prefetch takes its read/write flag only as a constant.
-    const auto fetch = [for_writing](const std::byte* at) {
-      if (for_writing) {
-        __builtin_prefetch(at, 1);
-      } else {
-        __builtin_prefetch(at, 0);
-      }
-    };
-    for (std::size_t at = 0; at < span; at += layout::kCacheLine) fetch(first + at);
-    fetch(first + span - 1);  // a slot need not start on a line: its last bytes may be on one more
-  }
-  // How many slots ahead to prefetch: about kPrefetchDistance bytes, at least the next slot.
-  [[nodiscard]] std::uint32_t prefetch_ahead() const noexcept { return prefetch_ahead_; }
-  // Before walking the batch [first, first + count): prefetches its first prefetch_ahead()
-  // slots, so that many transfers are in flight from the start; the walk then prefetches slot
-  // i + prefetch_ahead() as it reaches slot i.
-  void prefetch_start(std::uint64_t first, std::uint32_t count, bool for_writing) const noexcept {
-    const std::uint32_t n = std::min(count, prefetch_ahead_);
-    for (std::uint32_t i = 0; i < n; ++i) prefetch(first + i, for_writing);
-  }
-  [[nodiscard]] std::uint64_t stamp_of(std::uint64_t position) const noexcept {
-    // acquire: pairs with the release store that set the stamp; the slot's contents come first.
-    return slot_header(position).stamp.load(std::memory_order_acquire);
-  }
-  void set_stamp(std::uint64_t position, layout::SlotState state) const noexcept {
-    // release: what we did to the slot happens before anyone who sees the new stamp.
-    slot_header(position).stamp.store(layout::stamp(position, state), std::memory_order_release);
-  }
+  // Where each position's slot is, and its stamp.
+  [[nodiscard]] const SlotArray& slots() const noexcept { return slots_; }
 
   // The cursors, read from the semaphore words (the truth) with upper bits from the hints.
   [[nodiscard]] std::uint64_t claimed() const noexcept;
@@ -172,23 +125,6 @@ class Ring {
   std::uint32_t advance_published_locked() noexcept;
   // Moves room's limit over consecutive done slots (multi-consumer, or recovery).
   std::uint32_t advance_released_locked() noexcept;
-  // Undoes what process entry `index` holds (it died, or it is leaving) and frees the entry:
-  // a producer's unpublished slots are skipped, a consumer's unfinished messages become
-  // deliverable again.
-  void retire_locked(std::uint32_t index) noexcept;
-  // Retires every entry whose process is dead; returns how many. Throws QueueFault(corrupt) if
-  // an entry in use is not a valid entry (it is never taken for a process that left).
-  std::uint32_t reap_dead_locked();
-  // Hands what live consumers have held past their lease (multi-consumer) to the others, as if
-  // they had died; returns how many consumers lost theirs. `now_ns`: monotonic_ns().
-  std::uint32_t expire_leases_locked(std::uint64_t now_ns) noexcept;
-  // What a process that waits does about its peers: reap_dead_locked(), then
-  // expire_leases_locked(). Returns how many dead processes it reaped.
-  std::uint32_t recover_locked();
-  // Multi-consumer: takes up to `max` orphaned messages (left by a consumer that died), if any,
-  // journalling them in process entry `index` before claiming them.
-  PositionRange take_orphans_locked(std::uint32_t index, std::uint32_t max) noexcept;
-
   // Processes attached in `role` (dead ones count until reaped). No lock needed.
   [[nodiscard]] std::uint32_t attached(layout::Role role) const noexcept;
   // Records `depth`, the messages waiting just after a publication (the peaks are there), as the
@@ -211,29 +147,17 @@ class Ring {
     std::atomic<std::uint32_t>& mover_;
   };
 
+  // Recovery's, run by locked() when the mutex says its holder died (see recovery.hpp).
   void repair_after_holder_died();
-  // Throws QueueFault(corrupt) naming entry `index` unless it is free or a valid entry in use.
-  void check_entry_locked(std::uint32_t index) const;
-  void retire_producer_locked(layout::ProcessEntry& entry) noexcept;
-  // Of the positions [visible, limit) a single producer owns, gives the unwritten tail back to
-  // the room word and returns the rest.
-  PositionRange return_unwritten_reserve_locked(std::uint64_t visible,
-                                                std::uint64_t limit) noexcept;
-  void retire_consumer_locked(layout::ProcessEntry& entry) noexcept;
-  // Multi-consumer: makes the unfinished messages in an entry's journal deliverable again and
-  // empties the journal.
-  void orphan_held_locked(layout::ProcessEntry& entry) noexcept;
 
   const Segment& segment_;
   layout::Header& header_;
   Geometry geometry_;
+  SlotArray slots_;
   CursorSemaphore room_;
   CursorSemaphore items_;
   RobustMutex mutex_;
   const std::atomic<bool>* stop_;
-  std::uint64_t mask_;
-  bool power_of_two_;
-  std::uint32_t prefetch_ahead_;
 };
 
 }  // namespace shmq
