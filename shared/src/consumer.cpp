@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstdint>
 
+#include "consumer_sides.hpp"
 #include "handle_core.hpp"
 #include "shmq/detail/failpoint.hpp"
 #include "shmq/detail/recovery.hpp"
@@ -28,8 +29,8 @@ struct Consumer::Impl : detail::HandleCore {
   Impl(const std::string& name, OpenMode mode, const QueueConfig& config,
        const AttachOptions& attach_options)
       : HandleCore(name, mode, config, attach_options, layout::Role::consumer),
-        lease_ms(lease_in_ms(attach_options.lease)),
-        next(ring.taken()),
+        sole(ring),
+        journalled(ring, attachment, lease_in_ms(attach_options.lease)),
         // Messages already waiting with no producer attached come from a stream that has
         // ended: draining them counts as having seen its producer. Both read at attach, under
         // the mutex: read later, the messages could be from a producer that attached since.
@@ -65,41 +66,12 @@ struct Consumer::Impl : detail::HandleCore {
   // Takes up to `max` messages without waiting for items (a multi consumer waits for the mutex
   // until `until`); returns their positions (count 0 if none).
   PositionRange try_take(std::uint32_t max, Clock::time_point until) {
-    if (!multi) return Ring::take_alone(ring.items(), next, ring.header().consumer.taken, max);
-    return ring.locked_as_mover(attachment.index(), until, [&] {
-      // Messages a dead consumer left come first (take_orphans_locked journals them itself).
-      PositionRange range = Recovery(ring).take_orphans_locked(attachment.index(), max);
-      if (range.count == 0) {
-        range = ring.take_journalled_locked(ring.items(), ring.header().consumer.taken,
-                                            attachment.index(), max,
-                                            failpoint::kConsumerHoldingMutex);
-      }
-      if (range.count != 0) start_lease();
-      return range;
-    });
+    return multi ? journalled.take(max, until) : sole.take(max);
   }
 
-  // Multi-consumer, under the mutex, with messages just journalled: from now on they are ours
-  // for the lease.
-  void start_lease() noexcept {
-    auto& entry = attachment.entry();
-    // relaxed: the mutex orders the lease with expirers.
-    entry.lease_ms.store(lease_ms, std::memory_order_relaxed);
-    entry.taken_at.store(monotonic_ns(), std::memory_order_relaxed);
-  }
-
-  // Whether the messages taken at `first` are still ours: no other process has expired our
-  // lease and handed them on (always, for a single consumer). Checked after reading them: if
-  // they are still ours then, no producer can have overwritten them while we read.
+  // Whether the messages taken at `first` are still ours (always, for a single consumer).
   [[nodiscard]] bool still_held(std::uint64_t first) noexcept {
-    if (!multi) return true;
-    auto& entry = attachment.entry();
-    // acq_rel read-modify-write that changes nothing: its release half keeps our reads of the
-    // slots before the check (a seqlock reader's check; a plain acquire load would let them
-    // move past it). Only we make the journal non-empty; an expirer only empties it.
-    if (entry.held_count.fetch_add(0, std::memory_order_acq_rel) == 0) return false;
-    // relaxed: ordered after the read-modify-write above.
-    return entry.held_first.load(std::memory_order_relaxed) == first;
+    return !multi || journalled.still_held(first);
   }
 
   // Hands the held slots back to producers. Returns ok, or why it could not (the mutex: a stop,
@@ -113,21 +85,23 @@ struct Consumer::Impl : detail::HandleCore {
       return Status::ok;
     }
     failpoint::reach(failpoint::kConsumerBeforeRelease);
-    auto& side = ring.header().consumer;
     if (!multi) {
-      ring.room().give(held.count);  // the release: producers may reuse the slots now
-      // relaxed: a hint (see Ring::released()).
-      side.released.store(held.first + held.count, std::memory_order_relaxed);
+      sole.release(held.first, held.count);
     } else {
+      // If the mutex cannot be had (a stop, corruption), nothing changed: the slots stay held.
       bool ours = false;
-      if (const Status status = release_journalled(ours); status != Status::ok) return status;
+      const Status status = guarded([&] {
+        ours = journalled.release(held.first, held.count);
+        return Status::ok;
+      });
+      if (status != Status::ok) return status;
       if (!ours) {
         lost_to_lease += held.messages;  // handed to others: not ours to count as finished
         held = Held{};
         return Status::ok;
       }
     }
-    count_messages(side.messages_out, held.messages, multi);
+    count_messages(ring.header().consumer.messages_out, held.messages, multi);
     count_messages(attachment.entry().messages, held.messages, false);
     finished += held.messages;
     held = Held{};
@@ -163,29 +137,6 @@ struct Consumer::Impl : detail::HandleCore {
       held = {range.first, range.count, static_cast<std::uint32_t>(batch.messages_.size())};
       return batch.corrupt_ != 0 ? Status::corrupt : Status::ok;
     }
-  }
-
-  // Multi-consumer: marks the held slots done and moves room's limit over them, under the mutex
-  // and only if our journal still names them (`ours`: false if our lease ran out and another
-  // process handed them on). Returns ok, or why the mutex could not be had: nothing changed then.
-  Status release_journalled(bool& ours) {
-    return guarded([&] {
-      ring.locked_as_mover(attachment.index(), Clock::time_point::max(), [&] {
-        auto& journal = attachment.entry();
-        // relaxed: the mutex orders the journal with expirers.
-        ours = journal.held_count.load(std::memory_order_relaxed) != 0 &&
-               journal.held_first.load(std::memory_order_relaxed) == held.first;
-        if (!ours) return;
-        for (std::uint32_t i = 0; i < held.count; ++i) {
-          ring.slots().set_stamp(held.first + i, layout::kSlotDone);
-        }
-        failpoint::reach(failpoint::kConsumerAfterStamps);
-        ring.advance_released_locked();
-        // relaxed: as above; our done stamps now speak for our slots.
-        journal.held_count.store(0, std::memory_order_relaxed);
-      });
-      return Status::ok;
-    });
   }
 
   // Reads each slot's stamp, length and record count once and checks them before exposing the
@@ -241,8 +192,8 @@ struct Consumer::Impl : detail::HandleCore {
     return whole;
   }
 
-  std::uint32_t lease_ms;
-  std::uint64_t next;          // single-consumer: the next position we will take
+  detail::SoleConsuming sole;              // single-consumer queue
+  detail::JournalledConsuming journalled;  // multi-consumer queue
   bool leftover_stream;
   std::uint64_t finished = 0;  // messages released by this handle
   std::uint64_t lost_to_lease = 0;  // taken, then handed to others when our lease ran out

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "handle_core.hpp"
+#include "producer_sides.hpp"
 #include "shmq/detail/failpoint.hpp"
 #include "wait_for_units.hpp"
 
@@ -13,51 +14,17 @@ struct Producer::Impl : detail::HandleCore {
   Impl(const std::string& name, OpenMode mode, const QueueConfig& config,
        const AttachOptions& attach_options)
       : HandleCore(name, mode, config, attach_options, layout::Role::producer),
-        next(ring.claimed()),
-        reserved_end(next) {}
+        sole(ring),
+        journalled(ring, attachment) {}
 
   // Claims up to `max` free slots without waiting for room (a multi producer waits for the
   // mutex until `until`); returns the positions (count 0 if none).
   PositionRange try_claim(std::uint32_t max, Clock::time_point until) {
-    if (!multi) return claim_from_reserve(max);
-    return ring.locked_as_mover(attachment.index(), until, [&] {
-      return ring.take_journalled_locked(ring.room(), ring.header().producer.claimed,
-                                         attachment.index(), max,
-                                         failpoint::kProducerHoldingMutex);
-    });
+    return multi ? journalled.claim(max, until) : sole.claim(max, [this] { return lost(); });
   }
 
-  // A single producer is room's sole taker, so it takes every free slot at once and claims
-  // from that reserve: a claim then touches no line consumers write, and their releases find
-  // the room word in their own cache (two cache-line transfers fewer per message when the
-  // queue runs one message at a time). Detaching, or recovery if we die, gives back what we
-  // never published (Ring::retire_producer_locked).
-  PositionRange claim_from_reserve(std::uint32_t max) {
-    if (reserved_end - next < max) top_up_reserve();
-    const auto count =
-        static_cast<std::uint32_t>(std::min<std::uint64_t>(max, reserved_end - next));
-    if (count == 0) return {};
-    const PositionRange range{next, count};
-    next += count;
-    // relaxed: a hint (see Ring::claimed()), and where `shmq stat` sees our reserve start; we
-    // are its only writer.
-    ring.header().producer.claimed.store(next, std::memory_order_relaxed);
-    return range;
-  }
-
-  void top_up_reserve() {
-    if (lost()) return;  // the word is not ours to take from any more
-    // One CAS for all that is free (never more than a ring: the word may be corrupt).
-    const UnitRun units = ring.room().try_take(ring.geometry().capacity);
-    reserved_end += units.count;
-  }
-
-  [[nodiscard]] std::uint32_t reserve() const noexcept {
-    return static_cast<std::uint32_t>(reserved_end - next);
-  }
-
-  std::uint64_t next;             // single-producer: the next position we will claim
-  std::uint64_t reserved_end;     // single-producer: room taken from the word up to here
+  detail::SoleProducing sole;              // single-producer queue
+  detail::JournalledProducing journalled;  // multi-producer queue
   std::uint64_t put_end = 0;      // one past the last position we published (for join)
   std::uint64_t messages_published = 0;  // by this handle (Ring::published() is a position)
   WriteBatch outstanding;         // claimed and not yet published
@@ -140,28 +107,20 @@ void Producer::publish(WriteBatch& batch) {
     self.ring.slots().set_stamp(batch.first_ + i, layout::kSlotPublished);
   }
   failpoint::reach(failpoint::kProducerAfterStamps);
-  auto& side = self.ring.header().producer;
   if (!self.multi) {
-    // The publication: one fetch_add for the batch, which also tells how many wait now.
-    self.ring.note_depth(self.ring.items().give(batch.count_));
-    // relaxed: a hint (see Ring::published()).
-    side.published.store(batch.first_ + batch.count_, std::memory_order_relaxed);
+    self.sole.publish(batch.first_, batch.count_);
   } else {
     // If the mutex cannot be had (stopped, corrupt), the stamped slots are published by the
     // next producer's advance, or when our entry is retired: they stay accepted.
     (void)self.guarded([&] {
-      self.ring.locked([&] {
-        self.ring.advance_published_locked();
-        // relaxed: the mutex orders the journal; our stamps now speak for our slots.
-        self.attachment.entry().held_count.store(0, std::memory_order_relaxed);
-      });
+      self.journalled.publish();
       return Status::ok;
     });
   }
   // A packed slot holds several messages; every other slot holds one.
   const std::uint64_t messages =
       batch.count_ - self.packing.packed_slots + self.packing.packed_messages;
-  count_messages(side.messages_in, messages, self.multi);
+  count_messages(self.ring.header().producer.messages_in, messages, self.multi);
   count_messages(self.attachment.entry().messages, messages, false);
   self.messages_published += messages;
   self.put_end = batch.first_ + batch.count_;
@@ -242,7 +201,7 @@ std::uint32_t Producer::consumers_attached() const noexcept {
 }
 
 std::uint32_t Producer::depth() const noexcept {
-  return impl_->ring.geometry().capacity - impl_->ring.room().value() - impl_->reserve();
+  return impl_->ring.geometry().capacity - impl_->ring.room().value() - impl_->sole.reserve();
 }
 
 }  // namespace shmq
