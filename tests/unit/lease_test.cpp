@@ -34,17 +34,31 @@ void put_messages(Producer& producer, int count) {
   }
 }
 
+// A multi-consumer queue with a producer and two consumers: `holder` (its lease `lease`) has
+// taken the first `count` messages into `held`; `other` holds nothing.
+struct HeldByOne {
+  HeldByOne(const std::string& tag, std::chrono::milliseconds lease, int count)
+      : queue(tag),
+        producer(queue.name(), OpenMode::create_only, queue_config(kCapacity, 64, true)),
+        holder(queue.name(), OpenMode::open_only, {}, with_lease(lease)),
+        other(queue.name(), OpenMode::open_only, {}, with_lease(0ms)) {
+    put_messages(producer, count);
+    REQUIRE(holder.take(held, kCapacity, Clock::now() + 1s) == Status::ok);
+  }
+
+  TestQueue queue;
+  Producer producer;
+  Consumer holder;
+  Consumer other;
+  ReadBatch held;
+};
+
 }  // namespace
 
 TEST_CASE("a batch held past its lease goes to another consumer, and its holder learns it lost it",
           "[unit][lease]") {
-  TestQueue queue("lease-expiry");
-  Producer producer(queue.name(), OpenMode::create_only, queue_config(kCapacity, 64, true));
-  Consumer holder(queue.name(), OpenMode::open_only, {}, with_lease(50ms));
-  Consumer other(queue.name(), OpenMode::open_only, {}, with_lease(0ms));
-  put_messages(producer, 3);
-  ReadBatch held;
-  REQUIRE(holder.take(held, kCapacity, Clock::now() + 1s) == Status::ok);
+  HeldByOne q("lease-expiry", 50ms, 3);
+  auto& [queue, producer, holder, other, held] = q;
   REQUIRE(held.size() == 3);
   ReadBatch taken_over;
   // The other waits; within a reap interval past the lease it is handed the three.
@@ -97,13 +111,8 @@ TEST_CASE("a release the mutex holds up stays pending and is done by the next ta
 }
 
 TEST_CASE("end of stream waits for the messages another consumer holds", "[unit][lease]") {
-  TestQueue queue("eos-owed");
-  Producer producer(queue.name(), OpenMode::create_only, queue_config(kCapacity, 64, true));
-  Consumer holder(queue.name(), OpenMode::open_only, {}, with_lease(0ms));
-  Consumer other(queue.name(), OpenMode::open_only, {}, with_lease(0ms));
-  put_messages(producer, 2);
-  ReadBatch held;
-  REQUIRE(holder.take(held, kCapacity, Clock::now() + 1s) == Status::ok);
+  HeldByOne q("eos-owed", 0ms, 2);
+  auto& [queue, producer, holder, other, held] = q;
   producer.close();
   std::vector<std::byte> out;
   CHECK(other.get_for(out, 300ms) == Status::timeout);  // owed: the holder may yet die
