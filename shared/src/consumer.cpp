@@ -127,7 +127,11 @@ struct Consumer::Impl : detail::HandleCore {
         batch.reset();
         return Status::lost;
       }
-      if (!still_held(range.first)) {
+      // get()'s own batch is checked after each copy instead (get_until), which spares a
+      // second read-modify-write per message; not if it looks corrupt: a verdict read from
+      // slots that are no longer ours must not stand.
+      const bool checked_later = &batch == &one_by_one && batch.corrupt_ == 0;
+      if (!checked_later && !still_held(range.first)) {
         // We were stopped past our lease since taking them: they are another's now, and what
         // fill() read may already be later messages. Take again.
         lost_to_lease += range.count;
