@@ -90,7 +90,9 @@ bool CursorSemaphore::wait_available(Clock::time_point until, WaitStrategy strat
     if (Clock::now() >= poll_until) break;
     sched_yield();  // let a peer on the same core run
   }
-  if (strategy == WaitStrategy::spin || Clock::now() >= until) return ready();
+  // A wait's first call only polls: its caller checks end of stream and stop requests before it
+  // ever sleeps (the wake-up that announced them may be past already).
+  if (strategy == WaitStrategy::spin || poll || Clock::now() >= until) return ready();
   // One sleep: a wake-up without units sends the caller back to its checks.
   sleep_unless(until, [](std::uint64_t word) { return units_in(word) != 0; });
   return ready();

@@ -92,6 +92,14 @@ timeout -k 5 "$LIMIT" "$CONSUMER" --name "$Q" --output "$WORK/keep.txt" --quiet 
 [[ $(cat "$WORK/keep.txt") == fresh ]] ||
   fail "--output was not truncated once attached: $(cat "$WORK/keep.txt")"
 
+echo "a consumer of a stream that has ended sees its end at once, without sleeping a wait slice"
+new_queue ended-stream
+printf 'one\ntwo\n' | "$PRODUCER" --name "$Q" --input - --quiet
+timeout -k 5 "$SHORT" "$CONSUMER" --name "$Q" --quiet > /dev/null ||
+  fail "the consumer of an ended stream failed"
+waits=$("$BIN/shmq" stat "$Q" --json --interval 0.01 | python3 -c 'import json, sys; print(json.load(sys.stdin)["consumer_waits"])')
+[[ $waits == 0 ]] || fail "the consumer slept $waits times before seeing the end of the stream"
+
 echo "a directory as --input is named, exit 2, and creates nothing"
 new_queue dir-input
 mkdir "$WORK/a-directory"

@@ -39,9 +39,10 @@ class CursorSemaphore {
   [[nodiscard]] UnitRun take(std::uint32_t max, Clock::time_point until, WaitStrategy strategy);
   // Waits, without taking, until a unit is available, `until` passes, or (block strategy) a
   // wake-up arrives; returns whether a unit is available. Callers loop and re-check their own
-  // conditions in between (end of stream, stop requests). A blocking wait polls before it sleeps
-  // only if `poll`: callers poll at the start of a wait, not again after a slice that came up
-  // empty, so that an idle waiter costs no CPU.
+  // conditions in between (end of stream, stop requests). With `poll` (the start of a wait) a
+  // blocking wait only polls, up to 200 us, and returns, so that the caller checks its
+  // conditions before its first sleep; without (after a slice that came up empty) it sleeps at
+  // once, so that an idle waiter costs no CPU.
   bool wait_available(Clock::time_point until, WaitStrategy strategy, bool poll = true);
   // Sleeps in the kernel, without polling or taking, until the givers' limit is no longer
   // `seen_limit` (someone gave), a wake-up arrives, or `until` passes. For waiting on what the
