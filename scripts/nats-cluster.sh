@@ -7,7 +7,8 @@
 # (P defaults to 14222), keeps its JetStream store in D/n<i> and logs to D/n<i>.log (D defaults
 # to /tmp/shmq-nats-<uid>). start and restart wait (at most 60 s) until each node they started
 # answers /healthz?js-server-only=true, which it does once the cluster has a JetStream meta
-# leader. kill is kill -9 of the node's own pid. stop stops every node and removes D.
+# leader. kill is kill -9 of the node's own pid. stop stops every node and removes what start
+# put in D (then D itself, if that leaves it empty); nothing else in D is touched.
 # Exit codes: 0 done, 1 a node did not come up or stop (its log's tail is printed), 2 usage.
 set -euo pipefail
 
@@ -47,8 +48,14 @@ command -v nats-server > /dev/null || {
 client_port() { echo $((BASE + $1 - 1)); }
 route_port() { echo $((BASE + 100 + $1 - 1)); }
 monitor_port() { echo $((BASE + 200 + $1 - 1)); }
-pid_of() { cat "$DIR/n$1.pid" 2>/dev/null || true; }
-running() { local pid; pid=$(pid_of "$1"); [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; }
+# The node's pid, if the process of that pid is still a nats-server (a pid can be reused).
+pid_of() {
+  local pid
+  pid=$(cat "$DIR/n$1.pid" 2>/dev/null) || return 0
+  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == nats-server ]] && echo "$pid"
+  return 0
+}
+running() { [[ -n $(pid_of "$1") ]]; }
 
 write_config() {  # node
   local i=$1 routes=""
@@ -87,8 +94,8 @@ start_node() {  # node
 }
 
 wait_healthy() {  # nodes...
-  local i
-  for _ in $(seq 600); do
+  local i deadline=$((SECONDS + 60))
+  while ((SECONDS < deadline)); do
     local all=1
     for i in "$@"; do healthy "$i" || all=0; done
     ((all)) && return 0
@@ -120,8 +127,12 @@ case $COMMAND in
     echo "nats-cluster: 3 nodes up: nats://127.0.0.1:$(client_port 1),nats://127.0.0.1:$(client_port 2),nats://127.0.0.1:$(client_port 3)"
     ;;
   stop)
-    for i in 1 2 3; do stop_node "$i"; done
-    rm -rf "$DIR"
+    for i in 1 2 3; do
+      stop_node "$i"
+      rm -rf "${DIR:?}/n$i"
+      rm -f "$DIR/n$i.conf" "$DIR/n$i.log" "$DIR/n$i.pid"
+    done
+    rmdir "$DIR" 2>/dev/null || true  # only if nothing else is in it
     echo "nats-cluster: stopped"
     ;;
   status)
