@@ -309,15 +309,25 @@ void send(Producer& producer, int input_fd, const Settings& settings, Progress& 
 
 // Until --await-consumers N consumers are attached (or `until`): ok, timeout or cancelled. Looks
 // every 100 ms; no futex moves when a consumer attaches.
-Status consumers_attached(const Producer& producer, std::uint32_t wanted,
-                          Clock::time_point until) {
+Status wait_for_consumers_to_attach(const Producer& producer, std::uint32_t wanted,
+                                    Clock::time_point until) {
   while (producer.consumers_attached() < wanted) {
-    if (stop_requested()) return Status::cancelled;
     const auto now = Clock::now();
     if (now >= until) return Status::timeout;
-    std::this_thread::sleep_for(std::min<Clock::duration>(kWaitSlice, until - now));
+    if (!pause_unless_stopped(std::min<Clock::duration>(kWaitSlice, until - now))) {
+      return Status::cancelled;
+    }
   }
   return Status::ok;
+}
+
+// Records how a wait for consumers ended; `what` names it in the outcome of a timeout.
+void stop_on_consumer_wait(Status status, const char* what, const Settings& settings,
+                           Progress& progress) {
+  if (status == Status::timeout) {
+    progress.stop(kExitTimeout, std::string("timeout waiting for ") + what);
+  }
+  progress.stop_on(status, "producer", settings.common.name);
 }
 
 // --await-consumers: holds every message back until the consumers are there. A consumer counts
@@ -326,18 +336,16 @@ Status consumers_attached(const Producer& producer, std::uint32_t wanted,
 void await_consumers(const Producer& producer, const Settings& settings, Progress& progress) {
   const Status status = progress.notice->run(
       settings.common.deadline(), WaitingFor::consumers_to_attach, [&](Clock::time_point until) {
-        return consumers_attached(producer, settings.await_consumers, until);
+        return wait_for_consumers_to_attach(producer, settings.await_consumers, until);
       });
-  if (status == Status::timeout) progress.stop(kExitTimeout, "timeout waiting for consumers");
-  progress.stop_on(status, "producer", settings.common.name);
+  stop_on_consumer_wait(status, "consumers to attach", settings, progress);
 }
 
 void wait_for_consumers(Producer& producer, const Settings& settings, Progress& progress) {
   const Status status = progress.notice->run(
       settings.common.deadline(), WaitingFor::consumers_to_finish,
       [&](Clock::time_point until) { return producer.join(until); });
-  if (status == Status::timeout) progress.stop(kExitTimeout, "timeout waiting for consumers");
-  progress.stop_on(status, "producer", settings.common.name);
+  stop_on_consumer_wait(status, "consumers to finish", settings, progress);
 }
 
 int run(int argc, char** argv) {

@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <iostream>
-#include <thread>
 
 #include "exit_codes.hpp"
 #include "options.hpp"
@@ -77,17 +76,6 @@ Settings read_settings(const po::variables_map& values) {
   if (settings.count && !settings.watch) throw UsageError("--count needs --watch");
   if (settings.force && settings.command != "remove") throw UsageError("--force is for remove");
   return settings;
-}
-
-// Sleeps `duration` in short slices; returns false if a stop signal arrived meanwhile.
-bool pause_unless_stopped(std::chrono::nanoseconds duration) {
-  const auto until = std::chrono::steady_clock::now() + duration;
-  while (std::chrono::steady_clock::now() < until) {
-    if (stop_requested()) return false;
-    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
-        until - std::chrono::steady_clock::now(), std::chrono::milliseconds(20)));
-  }
-  return !stop_requested();
 }
 
 int list(const Settings& settings) {

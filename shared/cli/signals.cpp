@@ -1,6 +1,7 @@
 #include "signals.hpp"
 
 #include <csignal>
+#include <ctime>
 
 #include "exit_codes.hpp"
 
@@ -42,6 +43,20 @@ bool stop_requested() noexcept {
 int stop_signal() noexcept {
   // relaxed: see on_stop_signal.
   return g_signal.load(std::memory_order_relaxed);
+}
+
+bool pause_unless_stopped(std::chrono::nanoseconds duration) {
+  using namespace std::chrono;
+  const auto until = steady_clock::now() + duration;
+  while (!stop_requested()) {
+    const auto left = until - steady_clock::now();
+    if (left <= nanoseconds::zero()) return true;
+    const auto step = duration_cast<nanoseconds>(std::min<steady_clock::duration>(left, 100ms));
+    const timespec pause{static_cast<time_t>(step.count() / 1'000'000'000),
+                         static_cast<long>(step.count() % 1'000'000'000)};
+    ::nanosleep(&pause, nullptr);  // EINTR: a signal came; the loop looks at the flag
+  }
+  return false;
 }
 
 int interrupted_exit_code() noexcept {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 
 namespace shmq::cli {
 
@@ -13,5 +14,9 @@ bool stop_requested() noexcept;
 int stop_signal() noexcept;
 // The exit code of a run the stop flag ended: 128 + that signal (SIGINT's 130 if none came).
 int interrupted_exit_code() noexcept;
+// Sleeps for `duration` in the kernel, in steps of at most 100 ms (an idle program wakes at most
+// ten times a second); a stop signal ends it at once (nanosleep's EINTR: the handlers do not
+// restart). Returns false if a stop was requested.
+bool pause_unless_stopped(std::chrono::nanoseconds duration);
 
 }  // namespace shmq::cli
