@@ -94,16 +94,18 @@ bool CursorSemaphore::wait_available(Clock::time_point until, WaitStrategy strat
   // ever sleeps (the wake-up that announced them may be past already).
   if (strategy == WaitStrategy::spin || poll || Clock::now() >= until) return ready();
   // One sleep: a wake-up without units sends the caller back to its checks.
-  sleep_unless(until, [](std::uint64_t word) { return units_in(word) != 0; });
+  sleep_unless(until, [](std::uint64_t word) { return units_in(word) != 0; }, true);
   return ready();
 }
 
 void CursorSemaphore::wait_for_give(std::uint32_t seen_limit, Clock::time_point until) noexcept {
-  sleep_unless(until, [seen_limit](std::uint64_t word) { return high_half(word) != seen_limit; });
+  // Not counted in `sleeps`: that counts waits for units (shmq stat: "slept ... ring full").
+  sleep_unless(
+      until, [seen_limit](std::uint64_t word) { return high_half(word) != seen_limit; }, false);
 }
 
 template <class Awake>
-void CursorSemaphore::sleep_unless(Clock::time_point until, Awake awake) noexcept {
+void CursorSemaphore::sleep_unless(Clock::time_point until, Awake awake, bool counted) noexcept {
   // seq_cst: with give()'s seq_cst add-then-load this is a Dekker pair; either the giver sees
   // our registration and wakes us, or we see its give below and do not sleep.
   data_.sleepers.fetch_add(1, std::memory_order_seq_cst);
@@ -111,7 +113,7 @@ void CursorSemaphore::sleep_unless(Clock::time_point until, Awake awake) noexcep
   const auto left = until - Clock::now();
   if (!awake(word) && left > Clock::duration::zero()) {
     // relaxed: a monitoring counter with no ordering duty.
-    data_.sleeps.fetch_add(1, std::memory_order_relaxed);
+    if (counted) data_.sleeps.fetch_add(1, std::memory_order_relaxed);
     const timespec relative = to_timespec(left);
     // Shared (not FUTEX_PRIVATE): the word lives in a mapping several processes share. Sleeps
     // only while the givers' limit is still what we saw; EAGAIN/EINTR/ETIMEDOUT all re-check.

@@ -100,6 +100,15 @@ timeout -k 5 "$SHORT" "$CONSUMER" --name "$Q" --quiet > /dev/null ||
 waits=$("$BIN/shmq" stat "$Q" --json --interval 0.01 | python3 -c 'import json, sys; print(json.load(sys.stdin)["consumer_waits"])')
 [[ $waits == 0 ]] || fail "the consumer slept $waits times before seeing the end of the stream"
 
+echo "a producer's --join is no 'ring full' sleep in shmq stat"
+new_queue join-waits
+code=0
+timeout -k 5 "$SHORT" "$PRODUCER" --name "$Q" --count 3 --size 16 --join --timeout 1 --quiet ||
+  code=$?
+[[ $code == 4 ]] || fail "--join with no consumer exited $code, expected 4"
+waits=$("$BIN/shmq" stat "$Q" --json --interval 0.01 | python3 -c 'import json, sys; print(json.load(sys.stdin)["producer_waits"])')
+[[ $waits == 0 ]] || fail "--join counted $waits producer sleeps for a ring that was never full"
+
 echo "a directory as --input is named, exit 2, and creates nothing"
 new_queue dir-input
 mkdir "$WORK/a-directory"

@@ -64,9 +64,10 @@ class CursorSemaphore {
   [[nodiscard]] std::uint32_t givers_limit() const noexcept;
 
  private:
-  // Sleeps until a give or `until`, unless `awake(word)` holds once we are recorded as a sleeper.
+  // Sleeps until a give or `until`, unless `awake(word)` holds once we are recorded as a sleeper;
+  // `counted`: a sleep for units, which `sleeps` counts.
   template <class Awake>
-  void sleep_unless(Clock::time_point until, Awake awake) noexcept;
+  void sleep_unless(Clock::time_point until, Awake awake, bool counted) noexcept;
 
   layout::SemaphoreData& data_;
 };
