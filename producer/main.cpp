@@ -19,6 +19,7 @@
 #include "progress_line.hpp"
 #include "run_end.hpp"
 #include "shmq/detail/message_format.hpp"
+#include "shmq/detail/layout.hpp"
 #include "shmq/producer.hpp"
 #include "signals.hpp"
 #include "statistics.hpp"

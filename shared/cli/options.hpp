@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "shmq/detail/cursor_semaphore.hpp"
+#include "shmq/attach_options.hpp"
 #include "shmq/geometry.hpp"
 
 namespace shmq::cli {

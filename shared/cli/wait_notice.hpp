@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "shmq/detail/cursor_semaphore.hpp"
+#include "shmq/attach_options.hpp"
 #include "shmq/errors.hpp"
 #include "shmq/geometry.hpp"
 

@@ -21,7 +21,13 @@ class SoleConsuming {
 
   // Up to `max` filled slots, never waiting; count 0 if none.
   PositionRange take(std::uint32_t max) noexcept {
-    return Ring::take_alone(ring_.items(), next_, ring_.header().consumer.taken, max);
+    const UnitRun units = ring_.items().try_take(max);  // the take itself: one CAS
+    if (units.count == 0) return {};
+    const PositionRange range{next_, units.count};
+    next_ += units.count;
+    // relaxed: a hint (see Ring::taken()); we are its only writer.
+    ring_.header().consumer.taken.store(next_, std::memory_order_relaxed);
+    return range;
   }
 
   // Hands [first, first + count) back to producers.

@@ -13,7 +13,6 @@
 
 #include "shmq/detail/recovery.hpp"
 #include "shmq/detail/ring.hpp"
-#include "shmq/detail/recovery.hpp"
 #include "shmq/errors.hpp"
 
 namespace shmq {

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string>
 
-#include "shmq/detail/cursor_semaphore.hpp"
+#include "shmq/attach_options.hpp"
 #include "shmq/detail/entry_lock.hpp"
 #include "shmq/detail/layout.hpp"
 

@@ -10,9 +10,10 @@
 //   recovery:         under the mutex, only for a side whose mover is dead or multi
 #pragma once
 
-#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <string_view>
 #include <utility>
 
 #include "shmq/detail/cursor_semaphore.hpp"
@@ -70,20 +71,6 @@ class Ring {
   [[nodiscard]] std::uint64_t published() const noexcept;
   [[nodiscard]] std::uint64_t taken() const noexcept;
   [[nodiscard]] std::uint64_t released() const noexcept;
-
-  // The sole mover of a side (a single consumer): takes up to `max` units of
-  // `semaphore` without blocking and returns their positions, from `next`, which it advances
-  // along with the side's 64-bit `hint`.
-  static PositionRange take_alone(CursorSemaphore& semaphore, std::uint64_t& next,
-                                  std::atomic<std::uint64_t>& hint, std::uint32_t max) noexcept {
-    const UnitRun units = semaphore.try_take(max);  // the claim or take itself: one CAS
-    if (units.count == 0) return {};
-    const PositionRange range{next, units.count};
-    next += units.count;
-    // relaxed: a hint (see claimed() and taken()); we are its only writer.
-    hint.store(next, std::memory_order_relaxed);
-    return range;
-  }
 
   // One of several movers of a side, inside locked_as_mover(index): journals in entry `index`
   // what it may take, takes up to `max` units of `semaphore`, journals what it really got, and

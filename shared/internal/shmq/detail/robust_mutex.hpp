@@ -13,7 +13,7 @@
 #include <atomic>
 #include <string>
 
-#include "shmq/detail/cursor_semaphore.hpp"
+#include "shmq/attach_options.hpp"
 #include "shmq/detail/layout.hpp"
 #include "shmq/errors.hpp"
 
