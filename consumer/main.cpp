@@ -241,7 +241,8 @@ void receive(Consumer& consumer, const Settings& settings, Sinks& sinks, Progres
         notice.run(settings.common.deadline(), WaitingFor::messages, [&](Clock::time_point until) {
           return consumer.take(batch, settings.batch, until);
         });
-    if (status != Status::ok && status != Status::corrupt) {  // end_of_stream, timeout, cancelled, lost
+    if (status != Status::ok &&
+        status != Status::corrupt) {  // end_of_stream, timeout, cancelled, lost
       progress.stop_on(status, "consumer", settings.common.name);
       return;
     }

@@ -41,8 +41,8 @@ std::string counted(std::uint64_t n, const char* noun) {
 std::string summary_line(const RunStatistics& stats) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(2) << stats.role << ": "
-      << counted(stats.messages, "message") << ", " << scaled(static_cast<double>(stats.bytes), "B") << " in " << stats.seconds
-      << " s: " << scaled(stats.messages_per_second(), " msg/s") << ", "
+      << counted(stats.messages, "message") << ", " << scaled(static_cast<double>(stats.bytes), "B")
+      << " in " << stats.seconds << " s: " << scaled(stats.messages_per_second(), " msg/s") << ", "
       << scaled(stats.megabytes_per_second() * 1e6, "B/s");
   for (const auto& [key, value] : stats.extra) out << ", " << key << " " << value;
   out << " (" << stats.outcome << ")\n";

@@ -32,7 +32,7 @@ ProcStat read_proc_stat(std::uint32_t pid) {
   std::snprintf(path, sizeof path, "/proc/%u/stat", pid);
   const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {};
-  char line[1024];  // the fields up to 22 fit easily; the command name is at most 64 bytes
+  char line[1024];  // the fields up to 22 fit easily; the command name is at most 16 bytes
   const ssize_t got = ::read(fd, line, sizeof line - 1);
   ::close(fd);
   if (got <= 0) return {};

@@ -83,12 +83,11 @@ new_queue watch; q=$Q
 
 echo "the progress line: on a terminal, never in a pipe"
 new_queue tty; q=$Q
-command -v script >/dev/null || fail "script(1) from util-linux is needed"
-if ! script -qec true /dev/null > /dev/null 2>&1 < /dev/null; then
+if ! have_terminal; then
   echo "the progress line on a terminal: skipped, this machine gives script(1) no pseudo-terminal"
 else
-  timeout -k 5 "$LIMIT" script -qec "'$CONSUMER' --name $q --output /dev/null & \
-    '$PRODUCER' --name $q --count 200k --size 64; wait" /dev/null > "$WORK/tty" < /dev/null
+  on_terminal "$WORK/tty" "'$CONSUMER' --name $q --output /dev/null & \
+    '$PRODUCER' --name $q --count 200k --size 64; wait"
   grep -q $'\r\033\[Kproducer: [0-9]* messages, .* msg/s, ring depth' "$WORK/tty" ||
     fail "no producer progress line on a terminal: $(cat -v "$WORK/tty" | head -c 400)"
   grep -q $'\r\033\[Kconsumer: [0-9]* messages, .* msg/s, ring depth' "$WORK/tty" ||

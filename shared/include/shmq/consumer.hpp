@@ -71,9 +71,9 @@ class Consumer {
   Consumer(Consumer&&) noexcept;
   Consumer& operator=(Consumer&&) noexcept;
 
-  // Blocks until a message arrives or the stream ends; copies it into `out` and releases its slot (a slot of packed
-  // messages once the last of them has been copied out).
-  // ok | end_of_stream | cancelled | corrupt.
+  // Blocks until a message arrives or the stream ends; copies it into `out` and releases its slot
+  // (a slot of packed messages once the last of them has been copied out). ok | end_of_stream |
+  // cancelled | corrupt.
   [[nodiscard]] Status get(std::vector<std::byte>& out);
   // Never blocks. ok | empty | end_of_stream | corrupt.
   [[nodiscard]] Status try_get(std::vector<std::byte>& out);
@@ -84,10 +84,10 @@ class Consumer {
   // `max` slots, in order, and exposes their messages (several per slot where a producer packed
   // them). On a multi-consumer queue the batch is ours for AttachOptions::lease: held longer,
   // another process may hand it to other consumers, and its views may then show later messages
-  // (get() copies and checks, so it never returns such a copy). Releases the batch held before, if any: a consumer holds one at a time. If get() has
-  // handed out only part of a packed slot, the batch is the rest of it instead.
-  // ok | timeout | end_of_stream | cancelled | corrupt (the batch then still holds the good messages
-  // and must be released).
+  // (get() copies and checks, so it never returns such a copy). Releases the batch held before, if
+  // any: a consumer holds one at a time. If get() has handed out only part of a packed slot, the
+  // batch is the rest of it instead. ok | timeout | end_of_stream | cancelled | corrupt (the batch
+  // then still holds the good messages and must be released).
   [[nodiscard]] Status take(ReadBatch& batch, std::uint32_t max, Clock::time_point until);
   // Hands the batch's slots back to producers; its views become invalid. Never waits for
   // producers; on a multi-consumer queue waits for the mutex (held for a few instructions; a

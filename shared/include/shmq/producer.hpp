@@ -156,7 +156,8 @@ class Producer {
   Producer(Producer&&) noexcept;
   Producer& operator=(Producer&&) noexcept;
 
-  // Copies one message into the ring and publishes it. Blocks while the ring is full. ok | too_big | cancelled.
+  // Copies one message into the ring and publishes it. Blocks while the ring is full. ok | too_big
+  // | cancelled.
   [[nodiscard]] Status put(std::span<const std::byte> message);
   // Never blocks. ok | full | too_big.
   [[nodiscard]] Status try_put(std::span<const std::byte> message);
