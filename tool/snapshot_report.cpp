@@ -20,10 +20,6 @@ using cli::versioned;
 
 namespace {
 
-const char* role_name(layout::Role role) {
-  return role == layout::Role::producer ? "producer" : "consumer";
-}
-
 // "1" or "1 (+2 dead)"
 std::string attached(const QueueSnapshot& snapshot, layout::Role role) {
   std::string text = std::to_string(snapshot.count(role, true));
@@ -149,7 +145,7 @@ std::string verdict(const QueueSnapshot& snapshot) {
   std::string pids;
   for (const auto& process : snapshot.processes) {
     if (!process.alive) {
-      pids += (pids.empty() ? "" : ", ") + std::string(role_name(process.role)) + " pid " +
+      pids += (pids.empty() ? "" : ", ") + std::string(layout::to_string(process.role)) + " pid " +
               std::to_string(process.pid);
     }
   }
@@ -215,7 +211,7 @@ std::string stat_text(const QueueSnapshot& s, const std::optional<Rates>& rates)
       << s.consumers_ever << " attached since creation)\n";
   for (const auto& process : s.processes) {
     out << "    pid " << std::left << std::setw(8) << process.pid << std::setw(9)
-        << role_name(process.role) << std::setw(6) << (process.alive ? "alive" : "dead")
+        << layout::to_string(process.role) << std::setw(6) << (process.alive ? "alive" : "dead")
         << std::right << " " << process.messages << " messages"
         << (process.by_lock ? "" : " (by pid and start time only: no attachment lock to probe)")
         << "\n";
@@ -242,7 +238,7 @@ std::string stat_json(const QueueSnapshot& s, const std::optional<Rates>& rates)
   Json processes = Json::array();
   for (const auto& p : s.processes) {
     processes.push_back({{"pid", p.pid},
-                         {"role", role_name(p.role)},
+                         {"role", layout::to_string(p.role)},
                          {"alive", p.alive},
                          {"alive_by_lock", p.by_lock},
                          {"messages", p.messages}});

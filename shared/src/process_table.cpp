@@ -119,7 +119,7 @@ Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::st
 
 void Attachment::attach(layout::Role role, bool single, const std::string& name,
                         Clock::time_point until) {
-  const char* role_name = role == layout::Role::producer ? "producer" : "consumer";
+  const char* role_name = layout::to_string(role);
   const ProcessIdentity& self = self_;
   auto& ever = role == layout::Role::producer ? ring_.header().membership.producers_ever
                                               : ring_.header().membership.consumers_ever;

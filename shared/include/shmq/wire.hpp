@@ -11,6 +11,11 @@ namespace shmq::layout {
 
 enum class Role : std::uint32_t { none = 0, producer = 1, consumer = 2 };
 
+// "producer", "consumer" or "none".
+[[nodiscard]] constexpr const char* to_string(Role role) noexcept {
+  return role == Role::producer ? "producer" : role == Role::consumer ? "consumer" : "none";
+}
+
 struct SlotHeader {
   std::atomic<std::uint64_t> stamp;  // (position << 3) | SlotState
   std::uint32_t length;              // payload bytes; untrusted: check against slot_size
