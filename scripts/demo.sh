@@ -21,7 +21,8 @@ wait "$consumer"
 
 echo
 echo "== 2. Lines of a real file, producer started first, consumer writing them back =="
-head -n 5 /etc/services > /tmp/$QUEUE.in
+# base-files puts the licence on every Debian; /etc/services needs netbase, which a slim one lacks.
+head -n 5 /usr/share/common-licenses/GPL-3 > /tmp/$QUEUE.in
 "$BIN/producer" --name "$QUEUE" --input /tmp/$QUEUE.in --timeout 30 &
 "$BIN/consumer" --name "$QUEUE" --timeout 30
 wait
