@@ -214,7 +214,11 @@ std::string stat_text(const QueueSnapshot& s, const std::optional<Rates>& rates)
         << layout::to_string(process.role) << std::setw(6) << (process.alive ? "alive" : "dead")
         << std::right << " " << process.messages << " messages"
         << (process.by_lock ? "" : " (by pid and start time only: no attachment lock to probe)")
-        << "\n";
+        << (process.note.empty() ? "" : ": " + process.note) << "\n";
+  }
+  if (s.end_owed) {
+    out << "  end       owed by a producer that ends the stream only explicitly (a bridge): "
+           "consumers wait for it or its successor\n";
   }
   for (const auto& problem : s.problems) out << "  problem   " << problem << "\n";
   return out.str();
@@ -235,13 +239,15 @@ std::string stat_json(const QueueSnapshot& s, const std::optional<Rates>& rates)
   object["redelivered"] = s.redelivered;
   object["producers_ever"] = s.producers_ever;
   object["consumers_ever"] = s.consumers_ever;
+  object["end_owed"] = s.end_owed;
   Json processes = Json::array();
   for (const auto& p : s.processes) {
     processes.push_back({{"pid", p.pid},
                          {"role", layout::to_string(p.role)},
                          {"alive", p.alive},
                          {"alive_by_lock", p.by_lock},
-                         {"messages", p.messages}});
+                         {"messages", p.messages},
+                         {"note", p.note}});
   }
   object["processes"] = std::move(processes);
   object["problems"] = s.problems;

@@ -46,6 +46,9 @@ struct Consumer::Impl : detail::HandleCore {
     const std::uint64_t ever =
         ring.header().membership.producers_ever.load(std::memory_order_acquire);
     if (ring.attached(layout::Role::producer) != 0) return false;
+    // relaxed: confirmed under the mutex (stream_ended()); an end still owed by a producer that
+    // ends only explicitly (a bridge, restarted when it dies) means its successor is coming.
+    if (ring.header().membership.end_owed.load(std::memory_order_relaxed) != 0) return false;
     const std::uint64_t seen = attachment.producers_attached_before() +
                                (ever - attachment.producers_ever_before()) +
                                (leftover_stream ? 1 : 0);
@@ -158,13 +161,16 @@ struct Consumer::Impl : detail::HandleCore {
       const std::uint32_t length = slot.length;
       const std::uint32_t records = slot.records;
       switch (judge_slot(stamp, length, position, slot_size)) {
-        case SlotVerdict::message:
+        case SlotVerdict::message: {
+          const std::size_t before = batch.messages_.size();
           if (records == 0) {
             batch.messages_.emplace_back(ring.slots().payload(position), length);
           } else if (!unpack(batch, ring.slots().payload(position), length, records)) {
             ++batch.corrupt_;
           }
+          if (batch.keep_ids_) keep_ids(batch, position, before);
           break;
+        }
         case SlotVerdict::skipped:
           ++batch.skipped_;
           break;
@@ -172,6 +178,13 @@ struct Consumer::Impl : detail::HandleCore {
           ++batch.corrupt_;
           break;
       }
+    }
+  }
+
+  // Names the messages of the slot at `position`, the batch's from index `first` on.
+  static void keep_ids(ReadBatch& batch, std::uint64_t position, std::size_t first) {
+    for (std::size_t i = first; i < batch.messages_.size(); ++i) {
+      batch.ids_.push_back({position, static_cast<std::uint32_t>(i - first)});
     }
   }
 
@@ -252,6 +265,11 @@ void Consumer::hand_over_rest_of_one_by_one(ReadBatch& batch) {
   const auto rest = self.one_by_one.messages_.begin() +
                     static_cast<std::ptrdiff_t>(self.one_by_one_next);
   batch.messages_.assign(rest, self.one_by_one.messages_.end());
+  if (batch.keep_ids_) {  // get()'s batch is one slot: its messages are its records in order
+    for (std::size_t i = 0; i < batch.messages_.size(); ++i) {
+      batch.ids_.push_back({batch.first_, static_cast<std::uint32_t>(self.one_by_one_next + i)});
+    }
+  }
   self.one_by_one.reset();
   self.one_by_one_next = 0;
 }
@@ -326,7 +344,10 @@ void Consumer::close() noexcept {
   impl_->attachment.detach();  // messages still held are handed out again
 }
 
+void Consumer::set_note(std::string_view note) noexcept { impl_->set_note(note); }
+
 const Geometry& Consumer::geometry() const noexcept { return impl_->ring.geometry(); }
+std::uint64_t Consumer::queue_incarnation() const noexcept { return impl_->segment.incarnation(); }
 bool Consumer::created_queue() const noexcept { return impl_->segment.created(); }
 std::uint32_t Consumer::reaped_at_attach() const noexcept { return impl_->attachment.reaped(); }
 bool Consumer::replaced_abandoned() const noexcept { return impl_->segment.replaced_abandoned(); }

@@ -22,9 +22,18 @@ struct HandleCore {
         ring(segment, attach_options.stop),
         multi(role == layout::Role::producer ? segment.geometry().multi_producer
                                              : segment.geometry().multi_consumer),
-        attachment(ring, role, !multi, name, deadline_after(config.ready_timeout)),
+        attachment(ring, role, !multi, name, deadline_after(config.ready_timeout),
+                   attach_options.note,
+                   role == layout::Role::producer && attach_options.ends_explicitly),
         options(attach_options),
-        role_name(role == layout::Role::producer ? "Producer" : "Consumer") {}
+        role_name(role == layout::Role::producer ? "Producer" : "Consumer") {
+    options.note = {};  // read while attaching only: the caller's text need not outlive that
+  }
+
+  // Replaces our entry's note, unless the entry is no longer ours.
+  void set_note(std::string_view note) noexcept {
+    if (!closed && !attachment.revoked()) write_note(attachment.entry(), note);
+  }
 
   // The segment was truncated under us, or another process retired our entry as dead while we
   // live (see Attachment::revoked()): either way the handle can do nothing more.

@@ -114,7 +114,8 @@ void read_processes(const Segment& segment, QueueSnapshot& snapshot) {
     const LockProbe lock = probe_entry_lock(segment.file_descriptor(), i);
     const bool by_lock = start_time != 0 && lock != LockProbe::unknown;
     snapshot.processes.push_back(
-        {pid, role, attachment_alive({pid, start_time}, lock), messages, by_lock});
+        {pid, role, attachment_alive({pid, start_time}, lock), messages, by_lock,
+         read_note(entry)});
   }
 }
 
@@ -171,6 +172,8 @@ QueueSnapshot inspect_queue(const std::string& name, const QueueConfig& config) 
   snapshot.redelivered = header.membership.redelivered.load(std::memory_order_relaxed);
   snapshot.producers_ever = header.membership.producers_ever.load(std::memory_order_relaxed);
   snapshot.consumers_ever = header.membership.consumers_ever.load(std::memory_order_relaxed);
+  snapshot.end_owed = header.membership.end_owed.load(std::memory_order_relaxed) != 0;
+  snapshot.incarnation = segment.incarnation();
   check_invariants(segment, counts, snapshot);
   read_processes(segment, snapshot);
   return snapshot;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string_view>
 
@@ -106,19 +107,43 @@ namespace {
 
 }  // namespace
 
+void write_note(layout::ProcessEntry& entry, std::string_view note) noexcept {
+  for (std::size_t w = 0; w < layout::kNoteWords; ++w) {
+    std::uint64_t word = 0;
+    const std::size_t at = w * sizeof word;
+    if (at < note.size()) std::memcpy(&word, note.data() + at, std::min(sizeof word, note.size() - at));
+    // relaxed: a display hint; a reader racing a rewrite may mix two notes, nothing worse.
+    entry.note[w].store(word, std::memory_order_relaxed);
+  }
+}
+
+std::string read_note(const layout::ProcessEntry& entry) {
+  char bytes[layout::kNoteBytes];
+  for (std::size_t w = 0; w < layout::kNoteWords; ++w) {
+    // relaxed: see write_note().
+    const std::uint64_t word = entry.note[w].load(std::memory_order_relaxed);
+    std::memcpy(bytes + w * sizeof word, &word, sizeof word);
+  }
+  std::string note(bytes, strnlen(bytes, sizeof bytes));
+  for (char& c : note) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return note;
+}
+
 Attachment::Attachment(Ring& ring, layout::Role role, bool single, const std::string& name,
-                       Clock::time_point until)
+                       Clock::time_point until, std::string_view note, bool owes_end)
     : ring_(ring), self_(current_process()), lock_(ring.file_descriptor()) {
   if (!lock_.usable()) attach_without_lock();  // no /proc/self/fd: no description of our own
   try {
-    attach(role, single, name, until);
+    attach(role, single, name, until, note, owes_end);
   } catch (const QueueFault& fault) {
     throw_attach_error(fault, name);
   }
 }
 
 void Attachment::attach(layout::Role role, bool single, const std::string& name,
-                        Clock::time_point until) {
+                        Clock::time_point until, std::string_view note, bool owes_end) {
   const char* role_name = layout::to_string(role);
   const ProcessIdentity& self = self_;
   auto& ever = role == layout::Role::producer ? ring_.header().membership.producers_ever
@@ -145,6 +170,10 @@ void Attachment::attach(layout::Role role, bool single, const std::string& name,
       entry.start_time.store(self.start_time, std::memory_order_relaxed);
       entry.messages.store(0, std::memory_order_relaxed);
       entry.held_count.store(0, std::memory_order_relaxed);
+      write_note(entry, note);
+      // relaxed: under the mutex, and before the release stores below, so a consumer that
+      // counts us (or finds us gone) sees that an end is owed.
+      if (owes_end) ring_.header().membership.end_owed.store(1, std::memory_order_relaxed);
       // release: the fields above are set before anyone sees the entry in use.
       entry.pid.store(self.pid, std::memory_order_release);
       // release, and after the entry is in use: whoever counts us here then finds us attached

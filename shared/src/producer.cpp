@@ -190,6 +190,17 @@ void Producer::close() noexcept {
   self.attachment.detach();  // wakes consumers, who re-check for end of stream
 }
 
+void Producer::end_stream() noexcept {
+  if (!impl_ || impl_->closed) return;
+  if (impl_->options.ends_explicitly && !impl_->lost()) {
+    // relaxed: close() detaches under the mutex, and consumers confirm an end under it.
+    impl_->ring.header().membership.end_owed.store(0, std::memory_order_relaxed);
+  }
+  close();
+}
+
+void Producer::set_note(std::string_view note) noexcept { impl_->set_note(note); }
+
 const Geometry& Producer::geometry() const noexcept { return impl_->ring.geometry(); }
 bool Producer::created_queue() const noexcept { return impl_->segment.created(); }
 std::uint32_t Producer::reaped_at_attach() const noexcept { return impl_->attachment.reaped(); }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -145,6 +146,20 @@ void reserve_pages(const bip::shared_memory_object& shm, const std::string& name
               err);
 }
 
+// 64 random bits from the kernel; should it have none to give (no entropy yet, early at boot), the
+// clock and our pid, which still differ between two creations of one name.
+std::uint64_t draw_incarnation() noexcept {
+  std::uint64_t value = 0;
+  if (getrandom(&value, sizeof value, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof value)) {
+    return value;
+  }
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return (static_cast<std::uint64_t>(now.tv_sec) * 1'000'000'000U +
+          static_cast<std::uint64_t>(now.tv_nsec)) ^
+         (static_cast<std::uint64_t>(getpid()) << 40);
+}
+
 void initialise_header(void* base, const Geometry& geometry) {
   // The file is freshly allocated, so every byte is zero; construct the header over it.
   auto* header = new (base) layout::Header{};
@@ -152,6 +167,7 @@ void initialise_header(void* base, const Geometry& geometry) {
   CursorSemaphore::initialise(header->items, 0);
   RobustMutex::initialise(header->mutex);
   header->identity.fields = make_identity(geometry, static_cast<std::uint32_t>(geteuid()));
+  header->identity.fields.incarnation = draw_incarnation();
   // release: everything above must be visible to an opener that sees `ready`.
   header->identity.ready.store(layout::kReadyMagic, std::memory_order_release);
 }
@@ -290,6 +306,7 @@ Segment::Segment(std::unique_ptr<Mapping> mapping, std::string name, bool create
   }
   try {
     geometry_ = validate_identity(fields, file_size(mapping_->shm, name_), name_.c_str());
+    incarnation_ = fields.incarnation;  // any value is valid: only compared, never used as a size
   } catch (const Error& e) {
     if (e.code() != ErrorCode::corrupt) throw;
     refuse_unusable(*mapping_, ErrorCode::corrupt, e.what(),

@@ -8,7 +8,7 @@
 using namespace shmq::layout;
 
 TEST_CASE("the layout version matches the mirrored layout", "[unit][layout]") {
-  CHECK(kLayoutVersion == 8);
+  CHECK(kLayoutVersion == 9);
   CHECK(kMagic == 0x3151'4D48'5300'5153ULL);
 }
 
@@ -22,7 +22,8 @@ TEST_CASE("identity fields sit where version 4 put them", "[unit][layout]") {
   CHECK(offsetof(IdentityFields, flags) == 28);
   CHECK(offsetof(IdentityFields, creator_uid) == 32);
   CHECK(offsetof(IdentityFields, segment_size) == 40);
-  CHECK(offsetof(Identity, ready) == 48);
+  CHECK(offsetof(IdentityFields, incarnation) == 48);
+  CHECK(offsetof(Identity, ready) == 56);
 }
 
 TEST_CASE("each hot field has its own cache line", "[unit][layout]") {
@@ -33,7 +34,7 @@ TEST_CASE("each hot field has its own cache line", "[unit][layout]") {
   CHECK(offsetof(Header, consumer) == 320);
   CHECK(offsetof(Header, membership) == 384);
   CHECK(offsetof(Header, processes) == 448);
-  CHECK(sizeof(Header) == 448 + 64 * 64);
+  CHECK(sizeof(Header) == 448 + 64 * 128);
   CHECK(alignof(Header) == 64);
 }
 
@@ -57,6 +58,7 @@ TEST_CASE("cursor and counter fields keep their offsets", "[unit][layout]") {
   CHECK(offsetof(Membership, redelivered) == 32);
   CHECK(offsetof(Membership, orphans) == 40);
   CHECK(offsetof(Membership, expired) == 48);
+  CHECK(offsetof(Membership, end_owed) == 56);
   CHECK(offsetof(ProcessEntry, pid) == 0);
   CHECK(offsetof(ProcessEntry, role) == 4);
   CHECK(offsetof(ProcessEntry, start_time) == 8);
@@ -65,6 +67,8 @@ TEST_CASE("cursor and counter fields keep their offsets", "[unit][layout]") {
   CHECK(offsetof(ProcessEntry, held_count) == 32);
   CHECK(offsetof(ProcessEntry, lease_ms) == 36);
   CHECK(offsetof(ProcessEntry, taken_at) == 40);
+  CHECK(offsetof(ProcessEntry, note) == 48);
+  CHECK(sizeof(ProcessEntry) == 128);
 }
 
 TEST_CASE("slots are a 16-byte header then the payload, 16-byte strided", "[unit][layout]") {

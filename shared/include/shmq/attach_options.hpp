@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string_view>
 
 namespace shmq {
 
@@ -30,6 +31,14 @@ struct AttachOptions {
   // timeout); 0 or less: for ever. A consumer stopped, or slower than this per batch, then sees
   // them again only if nobody else took them (Consumer::lost_to_lease()).
   std::chrono::milliseconds lease{kDefaultLease};
+  // Producer only: its leaving is not end of stream, nor is its death; the stream ends only when
+  // it (or a successor attached the same way) calls Producer::end_stream(). Consumers wait
+  // meanwhile (bounded by their deadlines). For a producer that relays a stream with its own end
+  // marker and is restarted by a supervisor when it dies: shmq-bridge in.
+  bool ends_explicitly = false;
+  // Shown beside this process by `shmq stat` (what it is connected to, say): at most 64 bytes
+  // are kept, control characters show as '?'.
+  std::string_view note{};
 };
 
 // Blocking calls sleep in the kernel in slices of at most this length, between which they

@@ -5,6 +5,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "shmq/attach_options.hpp"
@@ -12,6 +13,17 @@
 #include "shmq/geometry.hpp"
 
 namespace shmq {
+
+// Where a message sits in its queue: its slot's position (counted from the queue's creation,
+// never reused) and its place among the messages packed in that slot. With the queue's
+// incarnation (Consumer::queue_incarnation()) it names the message for good: a message handed
+// out again (its consumer died, or its lease ran out) keeps its id.
+struct MessageId {
+  std::uint64_t position = 0;
+  std::uint32_t record = 0;
+
+  friend bool operator==(const MessageId&, const MessageId&) = default;
+};
 
 // Messages taken for reading in place. The views stay valid until the batch is released; the
 // slots return to producers only then.
@@ -29,17 +41,24 @@ class ReadBatch {
   // something impossible (corrupt). They are released with the batch.
   [[nodiscard]] std::uint32_t skipped() const noexcept { return skipped_; }
   [[nodiscard]] std::uint32_t corrupt() const noexcept { return corrupt_; }
+  // Whether take() records each message's id (off by default: it costs a store per message).
+  void keep_ids(bool keep) noexcept { keep_ids_ = keep; }
+  // The id of message i (i < size()); only in a batch that keeps ids.
+  [[nodiscard]] MessageId id(std::size_t i) const noexcept { return ids_[i]; }
 
  private:
   friend class Consumer;
   // Empties the batch but keeps its storage, so a consumer that reuses one never allocates.
   void reset() noexcept {
     messages_.clear();
+    ids_.clear();
     first_ = 0;
     count_ = skipped_ = corrupt_ = 0;
   }
 
   std::vector<std::span<const std::byte>> messages_;
+  std::vector<MessageId> ids_;  // one per message, if keep_ids_
+  bool keep_ids_ = false;
   std::uint64_t first_ = 0;
   std::uint32_t count_ = 0;  // slots taken, including skipped and corrupt ones
   std::uint32_t skipped_ = 0;
@@ -104,8 +123,14 @@ class Consumer {
   // the mutex, like release(). Any call after close() is a programming error.
   void close() noexcept;
 
+  // Replaces what `shmq stat` shows beside this process (AttachOptions::note). Never blocks.
+  void set_note(std::string_view note) noexcept;
+
   // Snapshots and facts about the attachment: never block, never throw.
   [[nodiscard]] const Geometry& geometry() const noexcept;
+  // The queue's random id, drawn when it was created: a queue removed and created again under
+  // the same name has another one.
+  [[nodiscard]] std::uint64_t queue_incarnation() const noexcept;
   [[nodiscard]] bool created_queue() const noexcept;  // whether this handle created the segment
   // Dead processes whose leftovers were repaired when this handle attached (a stale queue), and
   // whether an abandoned half-created segment was replaced.

@@ -20,6 +20,7 @@ struct ProcessInfo {
   // Whether `alive` checked its attachment's lock too; if not (it took none, or locks cannot be
   // probed here), it rests on pid and start time, and a pid reused within one tick passes.
   bool by_lock = false;
+  std::string note;  // what the process says it is connected to (AttachOptions::note), or ""
 };
 
 enum class QueueState : std::uint8_t {
@@ -47,6 +48,10 @@ struct QueueSnapshot {
   std::uint64_t redelivered = 0;     // messages handed out again after their consumer died
   std::uint64_t producers_ever = 0;  // producer attachments since the queue was created
   std::uint64_t consumers_ever = 0;  // consumer attachments since the queue was created
+  // A producer that ends the stream only explicitly (a bridge) has not ended it yet: consumers
+  // wait for it, or its successor, even with no producer attached.
+  bool end_owed = false;
+  std::uint64_t incarnation = 0;  // the creator's random id of this queue
   std::vector<ProcessInfo> processes;
   std::vector<std::string> problems;  // broken invariants, one line each
 

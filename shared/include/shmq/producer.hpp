@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "shmq/attach_options.hpp"
 #include "shmq/errors.hpp"
@@ -182,6 +183,15 @@ class Producer {
   // drains, consumers see end of stream. Idempotent; waits only for the mutex, like publish().
   // Any call after close() is a programming error.
   void close() noexcept;
+
+  // Ends the stream, then close()s: what a producer attached with AttachOptions::ends_explicitly
+  // calls when its source has ended (a bridge that met the end-of-stream marker). Without it,
+  // such a producer's leaving is no end of stream for the consumers. On any producer, the same
+  // as close().
+  void end_stream() noexcept;
+
+  // Replaces what `shmq stat` shows beside this process (AttachOptions::note). Never blocks.
+  void set_note(std::string_view note) noexcept;
 
   // Snapshots and facts about the attachment: never block, never throw.
   [[nodiscard]] const Geometry& geometry() const noexcept;

@@ -52,9 +52,9 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
-// 8: an entry with a start time promises its attachment holds the entry's lock (entry_lock.hpp);
-// a version-7 process holds none and would be reaped as dead.
-inline constexpr std::uint32_t kLayoutVersion = 8;
+// 9: an incarnation id in the identity, the "end owed" flag, a note per process entry.
+// (8: an entry with a start time promises its attachment holds the entry's lock.)
+inline constexpr std::uint32_t kLayoutVersion = 9;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kMaxProcesses = 64;
 
@@ -97,6 +97,9 @@ struct IdentityFields {
   std::uint32_t creator_uid;
   std::uint32_t reserved;
   std::uint64_t segment_size;  // header_size + capacity * slot_stride
+  // Random, drawn by the creator: tells this queue apart from one of the same name removed and
+  // created again (message ids that must stay unique across re-creation, as the bridge's).
+  std::uint64_t incarnation;
 };
 
 struct Identity {
@@ -116,6 +119,8 @@ struct alignas(kCacheLine) SemaphoreData {
 };
 
 inline constexpr std::uint32_t kNoEntry = 0xFFFFFFFF;
+inline constexpr std::size_t kNoteWords = 8;
+inline constexpr std::size_t kNoteBytes = kNoteWords * sizeof(std::uint64_t);
 
 struct alignas(kCacheLine) MutexData {
   pthread_mutex_t mutex;  // PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST
@@ -149,6 +154,9 @@ struct alignas(kCacheLine) Membership {
   std::atomic<std::uint64_t> redelivered;  // messages handed out again after a consumer died
   std::atomic<std::uint32_t> orphans;      // non-zero: orphaned slots may exist (multi-consumer)
   std::atomic<std::uint64_t> expired;      // leases that ran out: held messages handed to others
+  // Non-zero: a producer that ends the stream only explicitly (AttachOptions::ends_explicitly)
+  // attached and has not ended it, so its leaving (or dying) is not end of stream.
+  std::atomic<std::uint32_t> end_owed;
 };
 
 struct alignas(kCacheLine) ProcessEntry {
@@ -164,6 +172,9 @@ struct alignas(kCacheLine) ProcessEntry {
   // took it (CLOCK_MONOTONIC ns). Past that, another process hands the messages to others.
   std::atomic<std::uint32_t> lease_ms;
   std::atomic<std::uint64_t> taken_at;
+  // What the process says it is connected to, for `shmq stat` (AttachOptions::note): up to
+  // kNoteBytes of text, NUL-padded, in words any peer may overwrite; a display hint only.
+  std::atomic<std::uint64_t> note[kNoteWords];
 };
 
 struct Header {
@@ -213,8 +224,8 @@ static_assert(offsetof(Header, producer) == 256);
 static_assert(offsetof(Header, consumer) == 320);
 static_assert(offsetof(Header, membership) == 384);
 static_assert(offsetof(Header, processes) == 448);
-static_assert(sizeof(ProcessEntry) == kCacheLine);
-static_assert(sizeof(Header) == 448 + kMaxProcesses * kCacheLine);
+static_assert(sizeof(ProcessEntry) == 2 * kCacheLine);  // the note has a line of its own
+static_assert(sizeof(Header) == 448 + kMaxProcesses * 2 * kCacheLine);
 static_assert(sizeof(SlotHeader) == 16);
 static_assert(kHeaderSize % kSlotAlignment == 0);
 static_assert(is_possible_segment_size(segment_size_for(1024, 1024)));

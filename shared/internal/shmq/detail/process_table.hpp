@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "shmq/attach_options.hpp"
 #include "shmq/detail/entry_lock.hpp"
@@ -36,14 +37,21 @@ struct ProcessIdentity {
 // with a lock (start time known) and `lock` could be probed, the lock is held.
 [[nodiscard]] bool attachment_alive(const ProcessIdentity& process, LockProbe lock);
 
+// Puts `note` into an entry's note words: its first kNoteBytes bytes, NUL-padded.
+void write_note(layout::ProcessEntry& entry, std::string_view note) noexcept;
+// An entry's note as written by anyone: up to the first NUL, control bytes shown as '?'.
+[[nodiscard]] std::string read_note(const layout::ProcessEntry& entry);
+
 // One attachment of this process to a queue in a role; detaches when destroyed.
 class Attachment {
  public:
   // Reaps dead peers first. Throws shmq::Error(role_taken) if `single` and a live process holds
   // the role, (table_full) if every entry is taken, (corrupt) if the mutex or the table is, and
   // (timeout, cancelled) if the mutex is not had by `until` or the stop flag is raised.
+  // `note` goes into the entry for `shmq stat`; `owes_end` (a producer attached with
+  // AttachOptions::ends_explicitly) raises the queue's end-owed flag as it attaches.
   Attachment(Ring& ring, layout::Role role, bool single, const std::string& name,
-             Clock::time_point until);
+             Clock::time_point until, std::string_view note = {}, bool owes_end = false);
   ~Attachment();
   Attachment(const Attachment&) = delete;
   Attachment& operator=(const Attachment&) = delete;
@@ -75,7 +83,8 @@ class Attachment {
   }
 
  private:
-  void attach(layout::Role role, bool single, const std::string& name, Clock::time_point until);
+  void attach(layout::Role role, bool single, const std::string& name, Clock::time_point until,
+              std::string_view note, bool owes_end);
   [[nodiscard]] bool take_entry_lock(std::uint32_t index) noexcept;
   void attach_without_lock() noexcept;
 

@@ -36,6 +36,8 @@ class Segment {
   [[nodiscard]] layout::Header& header() const noexcept { return *header_; }
   [[nodiscard]] const Geometry& geometry() const noexcept { return geometry_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  // The creator's random id of this queue, read once at open (see IdentityFields::incarnation).
+  [[nodiscard]] std::uint64_t incarnation() const noexcept { return incarnation_; }
   [[nodiscard]] bool created() const noexcept { return created_; }
   // Whether open_or_create found a segment whose creator died before finishing it, and
   // replaced it with a new one.
@@ -68,6 +70,7 @@ class Segment {
   const std::atomic<bool>* lost_ = nullptr;
   std::size_t slot_stride_ = 0;
   Geometry geometry_{};
+  std::uint64_t incarnation_ = 0;
 };
 
 }  // namespace shmq
