@@ -1,0 +1,209 @@
+#include "inbound.hpp"
+
+#include <algorithm>
+#include <iostream>
+#include <span>
+#include <string>
+
+#include "exit_codes.hpp"
+#include "jetstream_setup.hpp"
+#include "message_id.hpp"
+#include "run_report.hpp"
+#include "shmq/producer.hpp"
+#include "signals.hpp"
+
+namespace shmq::bridge {
+
+namespace {
+
+constexpr std::int64_t kFetchWaitMs = 1000;  // one fetch's wait: connection events in between
+constexpr std::int64_t kFlushTimeoutMs = 5000;
+constexpr auto kRetryPause = std::chrono::milliseconds(200);
+// While the ring stays full, a fetched message is told "in progress" this often, so that
+// JetStream does not deliver it again (its AckWait) while it waits for room.
+constexpr auto kProgressEvery = std::chrono::seconds(1);
+
+bool is_end_marker(natsMsg* message) {
+  const char* value = nullptr;
+  return natsMsgHeader_Get(message, kEndOfStreamHeader, &value) == NATS_OK;
+}
+
+std::span<const std::byte> payload(natsMsg* message) {
+  return {reinterpret_cast<const std::byte*>(natsMsg_GetData(message)),
+          static_cast<std::size_t>(natsMsg_GetDataLength(message))};
+}
+
+class Inbound {
+ public:
+  Inbound(const BridgeSettings& settings, NatsSession& session, natsSubscription* subscription,
+          Producer& producer, RunReport& report)
+      : settings_(settings), session_(session), subscription_(subscription),
+        producer_(producer), report_(report) {}
+
+  enum class Result : std::uint8_t { more, ended, stopped };
+
+  // Fetches a batch and puts it into the ring, then acknowledges it.
+  Result step() {
+    natsMsgList list{};
+    jsErrCode code = static_cast<jsErrCode>(0);
+    const Clock::time_point asked = Clock::now();
+    const natsStatus status = natsSubscription_Fetch(&list, subscription_,
+                                                     static_cast<int>(settings_.batch),
+                                                     kFetchWaitMs, &code);
+    if (status != NATS_OK) {
+      natsMsgList_Destroy(&list);
+      // A fetch can time out at once, just after one that timed out (nats.c issue 631): such
+      // an answer is waited out like an error, not asked again in a busy loop.
+      const bool at_once = Clock::now() - asked < std::chrono::milliseconds(kFetchWaitMs / 2);
+      return idle(status, at_once);
+    }
+    quiet_ = false;
+    const Result result = deliver(list);
+    natsMsgList_Destroy(&list);
+    return result;
+  }
+
+ private:
+  // No batch: a quiet stream (NATS_TIMEOUT), or the cluster gone for now. Either is waited
+  // out until --timeout.
+  Result idle(natsStatus status, bool at_once) {
+    if (!quiet_) {
+      quiet_ = true;
+      quiet_until_ = settings_.common.deadline();
+    }
+    if (status != NATS_TIMEOUT && !told_) {
+      report_.line.clear();
+      std::cerr << report_.program << ": cannot fetch from stream '" << settings_.stream
+                << "': " << describe(status) << "; retrying until --timeout\n";
+      told_ = true;
+    }
+    if (Clock::now() >= quiet_until_) {
+      report_.stop_on(Status::timeout, report_.program.c_str(), settings_.common.name);
+      return Result::stopped;
+    }
+    if ((status != NATS_TIMEOUT || at_once) && !cli::pause_unless_stopped(kRetryPause)) {
+      report_.stop_on(Status::cancelled, report_.program.c_str(), settings_.common.name);
+      return Result::stopped;
+    }
+    if (cli::stop_requested()) {
+      report_.stop_on(Status::cancelled, report_.program.c_str(), settings_.common.name);
+      return Result::stopped;
+    }
+    return Result::more;
+  }
+
+  // Puts each message into the ring, in order, acknowledging what went in. Stops at the end
+  // marker (unless --follow): what the batch holds after it is left to JetStream, unacknowledged
+  // (told to deliver it again at once), for whoever reads the durable next.
+  Result deliver(natsMsgList& list) {
+    told_ = false;
+    int put = 0;
+    Result result = Result::more;
+    for (; put < list.Count; ++put) {
+      natsMsg* message = list.Msgs[put];
+      if (is_end_marker(message)) {
+        if (settings_.follow) continue;  // acknowledged with the rest
+        result = Result::ended;
+        break;
+      }
+      if (!report_.since_first_message) report_.since_first_message.emplace();
+      const Status status = put_waiting(list, put, payload(message));
+      if (status != Status::ok) {
+        refuse(status, payload(message).size());
+        result = Result::stopped;
+        break;
+      }
+      ++report_.messages;
+      report_.bytes += payload(message).size();
+    }
+    acknowledge(list, put);
+    if (result == Result::ended) {
+      // Ended in the queue before the marker is acknowledged: killed in between, the successor
+      // meets the marker again and ends a stream that has already ended, which is harmless.
+      producer_.end_stream();
+      (void)natsMsg_AckSync(list.Msgs[put], nullptr, nullptr);
+      ++put;
+    }
+    for (int k = put; k < list.Count; ++k) (void)natsMsg_Nak(list.Msgs[k], nullptr);
+    if (report_.line.due()) report_.line.draw(report_.messages, report_.bytes, producer_.depth());
+    return result;
+  }
+
+  // Puts one message, waiting for room in slices; between them it tells JetStream the batch's
+  // messages are in progress. ok | timeout (--timeout without room) | too_big | cancelled | ...
+  Status put_waiting(natsMsgList& list, int from, std::span<const std::byte> message) {
+    const Clock::time_point give_up = settings_.common.deadline();
+    for (;;) {
+      const Status status =
+          producer_.put_until(message, std::min(give_up, Clock::now() + kProgressEvery));
+      if (status != Status::timeout || Clock::now() >= give_up) return status;
+      for (int k = from; k < list.Count; ++k) (void)natsMsg_InProgress(list.Msgs[k], nullptr);
+    }
+  }
+
+  // Acknowledges the first `count` messages and flushes, so that the acknowledgements have
+  // reached the server before more is fetched: a killed bridge duplicates at most one batch.
+  void acknowledge(natsMsgList& list, int count) {
+    for (int k = 0; k < count; ++k) (void)natsMsg_Ack(list.Msgs[k], nullptr);
+    if (count != 0) (void)natsConnection_FlushTimeout(session_.connection(), kFlushTimeoutMs);
+  }
+
+  void refuse(Status status, std::size_t size) {
+    if (status == Status::too_big) {
+      report_.line.clear();
+      std::cerr << report_.program << ": a message of " << size << " bytes does not fit the "
+                << "queue's " << producer_.geometry().slot_size << "-byte slots: it stays in "
+                << "the stream, unacknowledged (create the queue with a larger --slot-size)\n";
+      report_.stop(cli::kExitRejected, "rejected");
+      return;
+    }
+    report_.stop_on(status, report_.program.c_str(), settings_.common.name);
+  }
+
+  const BridgeSettings& settings_;
+  NatsSession& session_;
+  natsSubscription* subscription_;
+  Producer& producer_;
+  RunReport& report_;
+  bool quiet_ = false;             // the last fetch brought nothing
+  Clock::time_point quiet_until_;  // and this is when the quiet spell passes --timeout
+  bool told_ = false;
+};
+
+}  // namespace
+
+int run_in(const BridgeSettings& settings, const std::atomic<bool>& stop) {
+  NatsSession session(settings.nats, settings.common.deadline(), stop);
+  wait_for_stream(session.js(), settings.stream, settings.common.deadline(), settings.program());
+  natsSubscription* subscription = bind_durable(
+      session.js(), {settings.stream, settings.durable, settings.ack_wait,
+                     std::max<std::int64_t>(std::int64_t{settings.batch} * 4, 1024)});
+  RunReport report(settings);
+  const auto note = [&] {
+    return "bridge in from " + session.connected_url() + " stream " + settings.stream +
+           " durable " + settings.durable;
+  };
+  const std::string first_note = note();
+  AttachOptions attach{settings.common.wait, &stop};
+  attach.ends_explicitly = !settings.follow;
+  attach.note = first_note;
+  int exit_code = cli::kExitOk;
+  {
+    Producer producer(settings.common.name, settings.common.open_mode(), settings.common.config,
+                      attach);
+    cli::report_repairs(report.program.c_str(), settings.common, producer.reaped_at_attach(),
+                        producer.replaced_abandoned());
+    Inbound inbound(settings, session, subscription, producer, report);
+    for (;;) {
+      if (report.tell_connection_events(session)) producer.set_note(note());
+      const auto result = inbound.step();
+      if (result != Inbound::Result::more) break;
+    }
+    producer.close();  // after end_stream(), or leaving the end owed for a successor
+    exit_code = report.finish(settings, {{"reconnects", session.reconnects()}});
+  }
+  natsSubscription_Destroy(subscription);  // not unsubscribed: the durable stays
+  return exit_code;
+}
+
+}  // namespace shmq::bridge

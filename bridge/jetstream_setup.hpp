@@ -1,0 +1,54 @@
+// The JetStream objects a bridge relies on: the stream `out` publishes to (created if missing)
+// and the durable pull consumer `in` reads from.
+#pragma once
+
+#include <nats/nats.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "shmq/attach_options.hpp"
+
+namespace shmq::bridge {
+
+// Whether the subject pattern `pattern` (NATS wildcards: '*' one token, '>' the rest) matches
+// every message published on `subject`, itself a pattern or a literal subject.
+[[nodiscard]] bool subject_covers(const std::string& pattern, const std::string& subject);
+
+struct StreamWanted {
+  std::string name;
+  std::string subject;
+  int replicas = 3;
+  std::chrono::nanoseconds duplicate_window{std::chrono::minutes(2)};
+};
+
+struct StreamFacts {
+  std::int64_t max_message_size = -1;  // bytes; -1: the server's limit only
+  std::chrono::nanoseconds duplicate_window{0};
+  bool created = false;
+};
+
+// Looks the stream up, creating it (file storage) if missing. An existing stream whose
+// subjects do not cover the subject is refused (BridgeFailure, kExitFailure).
+[[nodiscard]] StreamFacts ensure_stream(jsCtx* js, const StreamWanted& wanted);
+
+// Waits, polling, until the stream exists; BridgeFailure(kExitTimeout) at `until`, and the
+// stop exit code when a stop arrives. `program` names us in the one line said while waiting.
+void wait_for_stream(jsCtx* js, const std::string& stream, Clock::time_point until,
+                     const char* program);
+
+struct DurableWanted {
+  std::string stream;
+  std::string name;
+  std::chrono::nanoseconds ack_wait{std::chrono::seconds(30)};
+  std::int64_t max_ack_pending = 1024;
+};
+
+// Creates the durable pull consumer (explicit acks, from the stream's start) unless it exists,
+// and binds a pull subscription to it. The subscription is destroyed, never unsubscribed: the
+// durable outlives the bridge, and its successor goes on from where it stopped.
+[[nodiscard]] natsSubscription* bind_durable(jsCtx* js, const DurableWanted& wanted);
+
+}  // namespace shmq::bridge
