@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <future>
 #include <optional>
 #include <vector>
 
+#include "shmq/detail/layout.hpp"
 #include "shmq/detail/names.hpp"
 #include "shmq/detail/segment.hpp"
 #include "shmq/errors.hpp"
@@ -164,7 +166,9 @@ TEST_CASE("a corrupted header on disk is refused when opening", "[unit][segment]
     CHECK(open_error(queue.name(), OpenMode::open_only) == ErrorCode::corrupt);
   }
   SECTION("never marked ready") {
-    make_damaged(queue, [](auto& b) { std::memset(b.data() + 48, 0, 4); });
+    make_damaged(queue, [](auto& b) {
+      std::memset(b.data() + offsetof(layout::Identity, ready), 0, 4);
+    });
     CHECK(open_error(queue.name(), OpenMode::open_only, small()) == ErrorCode::not_ready);
   }
 }
@@ -174,7 +178,7 @@ TEST_CASE("a segment abandoned by a creator that died is replaced by open_or_cre
   TestQueue queue("abandoned");
   SECTION("died before sizing it") { write_file(queue.path(), {}); }
   SECTION("died before marking it ready") {
-    write_file(queue.path(), std::vector<char>(8192, '\0'));
+    write_file(queue.path(), std::vector<char>(layout::segment_size_for(4, 64), '\0'));
   }
   const Segment segment = Segment::open(queue.name(), OpenMode::open_or_create, small());
   CHECK(segment.created());
