@@ -26,6 +26,7 @@ struct BridgeSettings {
   int replicas = 3;
   std::uint32_t max_pending = 1024;  // slots taken per batch, and unacknowledged publishes
   std::chrono::nanoseconds duplicate_window{std::chrono::minutes(2)};
+  std::int32_t max_message_size = -1;  // of a stream we create; -1: the server's limit
   // in
   std::string durable;
   std::uint32_t batch = 256;  // messages per fetch: also the most a killed `in` duplicates

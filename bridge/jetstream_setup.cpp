@@ -66,6 +66,7 @@ StreamFacts ensure_stream(jsCtx* js, const StreamWanted& wanted) {
     config.Storage = js_FileStorage;
     config.Replicas = wanted.replicas;
     config.Duplicates = wanted.duplicate_window.count();
+    config.MaxMsgSize = wanted.max_message_size;
     status = js_AddStream(&info, js, &config, nullptr, &code);
     if (status != NATS_OK) {
       refuse("cannot create stream '" + wanted.name + "' on subject '" + wanted.subject + "'",

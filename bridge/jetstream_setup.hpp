@@ -22,6 +22,7 @@ struct StreamWanted {
   std::string subject;
   int replicas = 3;
   std::chrono::nanoseconds duplicate_window{std::chrono::minutes(2)};
+  std::int32_t max_message_size = -1;  // bytes, headers included; -1: the server's limit
 };
 
 struct StreamFacts {

@@ -1,5 +1,6 @@
 // shmq-bridge: carries a queue across hosts through NATS JetStream. `out` publishes a queue's
 // messages to a stream; `in` fills a queue from a durable consumer of that stream.
+#include <climits>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -95,7 +96,8 @@ BridgeSettings read_settings(const po::variables_map& values) {
                        (side == Direction::out ? "out" : "in"));
     }
   };
-  for (const char* option : {"subject", "replicas", "max-pending", "duplicate-window"}) {
+  for (const char* option :
+       {"subject", "replicas", "max-pending", "duplicate-window", "max-message-size"}) {
     only_for(option, Direction::out);
   }
   for (const char* option : {"durable", "batch", "ack-wait"}) only_for(option, Direction::in);
@@ -112,6 +114,12 @@ BridgeSettings read_settings(const po::variables_map& values) {
     if (values.count("duplicate-window")) {
       settings.duplicate_window =
           parse_seconds(values["duplicate-window"].as<std::string>(), "duplicate-window");
+    }
+    if (values.count("max-message-size")) {
+      const std::uint64_t size =
+          parse_size(values["max-message-size"].as<std::string>(), "max-message-size");
+      if (size > INT32_MAX) throw UsageError("--max-message-size must be below 2G");
+      settings.max_message_size = static_cast<std::int32_t>(size);
     }
   } else {
     settings.durable = required(values, "durable", program);
@@ -141,6 +149,9 @@ int run(int argc, char** argv) {
       ("duplicate-window", po::value<std::string>(),
        "out: seconds JetStream remembers message ids, for a stream we create (default 120): "
        "a bridge restarted within it publishes nothing twice")
+      ("max-message-size", po::value<std::string>(),
+       "out: the largest message, headers included, of a stream we create (default: the "
+       "server's max_payload)")
       ("durable", po::value<std::string>(), "in: the durable consumer's name")
       ("batch", po::value<std::string>(),
        "in: messages per fetch, 1-65536 (default 256); a killed bridge duplicates at most this "

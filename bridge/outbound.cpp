@@ -255,7 +255,7 @@ int run_out(const BridgeSettings& settings, const std::atomic<bool>& stop) {
   NatsSession session(settings.nats, settings.common.deadline(), stop, &js_options);
   const StreamFacts stream =
       ensure_stream(session.js(), {settings.stream, settings.subject, settings.replicas,
-                                   settings.duplicate_window});
+                                   settings.duplicate_window, settings.max_message_size});
   RunReport report(settings);
   const auto note = [&] {
     return "bridge out to " + session.connected_url() + " stream " + settings.stream +

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # A real 3-node NATS JetStream cluster on 127.0.0.1, for the bridge's tests, its benchmark and
 # anyone who wants to try it (Debian's nats-server; scripts/setup.sh installs it).
-#   scripts/nats-cluster.sh start|stop|status [--dir D] [--base-port P]
+#   scripts/nats-cluster.sh start|stop|status|down|up [--dir D] [--base-port P]
 #   scripts/nats-cluster.sh kill|restart NODE [--dir D] [--base-port P]     (NODE: 1, 2 or 3)
+#   scripts/nats-cluster.sh leader STREAM [--dir D] [--base-port P]   (prints the leader's NODE)
+#   scripts/nats-cluster.sh free-port    (prints a base port P none of whose ports is in use)
 # Node i listens for clients on P+i-1, for routes on P+100+i-1 and for monitoring on P+200+i-1
 # (P defaults to 14222), keeps its JetStream store in D/n<i> and logs to D/n<i>.log (D defaults
 # to /tmp/shmq-nats-<uid>). start and restart wait (at most 60 s) until each node they started
 # answers /healthz?js-server-only=true, which it does once the cluster has a JetStream meta
-# leader. kill is kill -9 of the node's own pid. stop stops every node and removes what start
-# put in D (then D itself, if that leaves it empty); nothing else in D is touched.
+# leader. kill is kill -9 of the node's own pid. down stops every node, keeping their stores;
+# up starts the nodes that are down and waits until all are healthy. stop stops every node
+# and removes what start put in D (then D itself, if that leaves it empty); nothing else in D.
 # Exit codes: 0 done, 1 a node did not come up or stop (its log's tail is printed), 2 usage.
 set -euo pipefail
 
@@ -23,6 +26,12 @@ if [[ $COMMAND == kill || $COMMAND == restart ]]; then
   shift || true
   [[ $NODE =~ ^[123]$ ]] || fail_usage "$COMMAND needs a node: 1, 2 or 3"
 fi
+STREAM=""
+if [[ $COMMAND == leader ]]; then
+  STREAM=${1:-}
+  shift || true
+  [[ -n $STREAM ]] || fail_usage "leader needs a stream name"
+fi
 DIR=/tmp/shmq-nats-$(id -u)
 BASE=14222
 while (($#)); do
@@ -34,9 +43,9 @@ while (($#)); do
   esac
 done
 case $COMMAND in
-  start|stop|status|kill|restart) ;;
+  start|stop|status|down|up|kill|restart|leader|free-port) ;;
   -h|--help) usage; exit 0 ;;
-  *) fail_usage "pick one of start, stop, status, kill NODE, restart NODE" ;;
+  *) fail_usage "pick one of start, stop, status, down, up, kill NODE, restart NODE, leader STREAM, free-port" ;;
 esac
 [[ $BASE =~ ^[0-9]+$ ]] && ((BASE >= 1024 && BASE <= 65000)) ||
   fail_usage "--base-port must be 1024-65000"
@@ -119,7 +128,57 @@ stop_node() {  # node
   rm -f "$DIR/n$i.pid"
 }
 
+# A base port whose nine ports (clients, routes, monitoring) nobody listens on.
+free_base_port() {
+  local base offset free
+  for _ in $(seq 50); do
+    base=$((20000 + RANDOM % 20000))
+    free=1
+    for offset in 0 1 2 100 101 102 200 201 202; do
+      ss -ltnH "( sport = :$((base + offset)) )" | grep -q . && free=0
+    done
+    ((free)) && { echo "$base"; return 0; }
+  done
+  echo "nats-cluster: no free base port found" >&2
+  return 1
+}
+
+# The node that leads STREAM's replicas now, from a healthy node's /jsz (empty if none does).
+stream_leader() {  # stream
+  local i reply
+  for i in 1 2 3; do
+    running "$i" || continue
+    reply=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$(monitor_port "$i") &&
+      printf 'GET /jsz?streams=true HTTP/1.0\r\n\r\n' >&3 && cat <&3" 2>/dev/null) || continue
+    python3 -c '
+import json, sys
+body = sys.stdin.read().split("\r\n\r\n", 1)[-1]
+for account in json.loads(body).get("account_details", []):
+    for stream in account.get("stream_detail", []):
+        if stream.get("name") == sys.argv[1] and stream.get("cluster", {}).get("leader"):
+            print(stream["cluster"]["leader"].lstrip("n"))
+            sys.exit(0)
+sys.exit(1)' "$1" <<< "$reply" && return 0
+  done
+  return 1
+}
+
 case $COMMAND in
+  free-port)
+    free_base_port
+    ;;
+  leader)
+    stream_leader "$STREAM" || { echo "nats-cluster: no leader of stream $STREAM found" >&2; exit 1; }
+    ;;
+  down)
+    for i in 1 2 3; do stop_node "$i"; done
+    echo "nats-cluster: every node down (stores kept)"
+    ;;
+  up)
+    for i in 1 2 3; do start_node "$i"; done
+    wait_healthy 1 2 3
+    echo "nats-cluster: every node up"
+    ;;
   start)
     mkdir -p "$DIR"
     for i in 1 2 3; do start_node "$i"; done

@@ -10,15 +10,7 @@ DIR=$(mktemp -d /tmp/shmq-nats-test.XXXXXX)
 fail() { echo "FAIL: $*" >&2; exit 1; }
 command -v nats-server > /dev/null || fail "nats-server is not installed (scripts/setup.sh installs it)"
 
-# A base port whose 9 ports (clients, routes, monitoring) nobody listens on.
-port_in_use() { ss -ltnH "( sport = :$1 )" | grep -q .; }
-for _ in $(seq 50); do
-  BASE=$((20000 + RANDOM % 20000))
-  free=1
-  for offset in 0 1 2 100 101 102 200 201 202; do port_in_use $((BASE + offset)) && free=0; done
-  ((free)) && break
-done
-((free)) || fail "no free base port found"
+BASE=$(bash "$CLUSTER" free-port) || fail "no free base port found"
 run() { timeout -k 5 120 bash "$CLUSTER" "$@" --dir "$DIR" --base-port "$BASE"; }
 cleanup() {
   run stop > /dev/null 2>&1 || true
@@ -42,6 +34,14 @@ run kill 2
 grep -q "node 2 .*: down" <<< "$(run status)" || fail "status does not say node 2 is down"
 run restart 2
 grep -q "node 2 .*healthy" <<< "$(run status)" || fail "node 2 not healthy after restart"
+
+echo "down, then up: every node stops and comes back healthy, with its store"
+pids=$(cat "$DIR"/n*.pid)
+run down
+for pid in $pids; do ! kill -0 "$pid" 2>/dev/null || fail "pid $pid still runs after down"; done
+[[ -d $DIR/n1 ]] || fail "down removed node 1's store"
+run up
+[[ $(grep -c "healthy" <<< "$(run status)") == 3 ]] || fail "not every node healthy after up"
 
 echo "stop: no process, no directory left"
 pids=$(cat "$DIR"/n*.pid)
