@@ -174,7 +174,8 @@ class Inbound {
 
 int run_in(const BridgeSettings& settings, const std::atomic<bool>& stop) {
   NatsSession session(settings.nats, settings.common.deadline(), stop);
-  wait_for_stream(session.js(), settings.stream, settings.common.deadline(), settings.program());
+  wait_for_stream(session.js(), settings.stream, settings.common.deadline(), settings.program(),
+                  settings.common.quiet);
   natsSubscription* subscription = bind_durable(
       session.js(), {settings.stream, settings.durable, settings.ack_wait,
                      std::max<std::int64_t>(std::int64_t{settings.batch} * 4, 1024)});

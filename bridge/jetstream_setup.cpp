@@ -95,8 +95,8 @@ StreamFacts ensure_stream(jsCtx* js, const StreamWanted& wanted) {
 }
 
 void wait_for_stream(jsCtx* js, const std::string& stream, Clock::time_point until,
-                     const char* program) {
-  bool told = false;
+                     const char* program, bool quiet) {
+  bool told = quiet;
   for (;;) {
     jsStreamInfo* info = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);

@@ -36,9 +36,9 @@ struct StreamFacts {
 [[nodiscard]] StreamFacts ensure_stream(jsCtx* js, const StreamWanted& wanted);
 
 // Waits, polling, until the stream exists; BridgeFailure(kExitTimeout) at `until`, and the
-// stop exit code when a stop arrives. `program` names us in the one line said while waiting.
+// stop exit code when a stop arrives. Unless `quiet`, says once that it waits, as `program`.
 void wait_for_stream(jsCtx* js, const std::string& stream, Clock::time_point until,
-                     const char* program);
+                     const char* program, bool quiet);
 
 struct DurableWanted {
   std::string stream;

@@ -34,7 +34,7 @@ TEST_CASE("each hot field has its own cache line", "[unit][layout]") {
   CHECK(offsetof(Header, consumer) == 320);
   CHECK(offsetof(Header, membership) == 384);
   CHECK(offsetof(Header, processes) == 448);
-  CHECK(sizeof(Header) == 448 + 64 * 128);
+  CHECK(sizeof(Header) == 448 + 64 * 192);
   CHECK(alignof(Header) == 64);
 }
 
@@ -68,7 +68,7 @@ TEST_CASE("cursor and counter fields keep their offsets", "[unit][layout]") {
   CHECK(offsetof(ProcessEntry, lease_ms) == 36);
   CHECK(offsetof(ProcessEntry, taken_at) == 40);
   CHECK(offsetof(ProcessEntry, note) == 48);
-  CHECK(sizeof(ProcessEntry) == 128);
+  CHECK(sizeof(ProcessEntry) == 192);
 }
 
 TEST_CASE("slots are a 16-byte header then the payload, 16-byte strided", "[unit][layout]") {

@@ -107,7 +107,7 @@ TEST_CASE("a note set at attach, and replaced later, shows beside the process",
           "[unit][identity]") {
   TestQueue queue("notes");
   AttachOptions options;
-  const std::string long_note(100, 'n');
+  const std::string long_note(200, 'n');
   options.note = long_note;
   Producer producer(queue.name(), OpenMode::create_only, queue_config(4), options);
   auto notes = [&] {
@@ -115,7 +115,7 @@ TEST_CASE("a note set at attach, and replaced later, shows beside the process",
     REQUIRE(snapshot.processes.size() == 1);
     return snapshot.processes[0].note;
   };
-  CHECK(notes() == std::string(64, 'n'));  // kept to 64 bytes
+  CHECK(notes() == std::string(128, 'n'));  // kept to 128 bytes
   producer.set_note("to nats://a:4222\x01");
   CHECK(notes() == "to nats://a:4222?");  // control bytes shown as '?'
   producer.set_note("");

@@ -36,7 +36,7 @@ struct AttachOptions {
   // meanwhile (bounded by their deadlines). For a producer that relays a stream with its own end
   // marker and is restarted by a supervisor when it dies: shmq-bridge in.
   bool ends_explicitly = false;
-  // Shown beside this process by `shmq stat` (what it is connected to, say): at most 64 bytes
+  // Shown beside this process by `shmq stat` (what it is connected to, say): at most 128 bytes
   // are kept, control characters show as '?'.
   std::string_view note{};
 };

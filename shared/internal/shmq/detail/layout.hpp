@@ -119,7 +119,7 @@ struct alignas(kCacheLine) SemaphoreData {
 };
 
 inline constexpr std::uint32_t kNoEntry = 0xFFFFFFFF;
-inline constexpr std::size_t kNoteWords = 8;
+inline constexpr std::size_t kNoteWords = 16;
 inline constexpr std::size_t kNoteBytes = kNoteWords * sizeof(std::uint64_t);
 
 struct alignas(kCacheLine) MutexData {
@@ -224,8 +224,8 @@ static_assert(offsetof(Header, producer) == 256);
 static_assert(offsetof(Header, consumer) == 320);
 static_assert(offsetof(Header, membership) == 384);
 static_assert(offsetof(Header, processes) == 448);
-static_assert(sizeof(ProcessEntry) == 2 * kCacheLine);  // the note has a line of its own
-static_assert(sizeof(Header) == 448 + kMaxProcesses * 2 * kCacheLine);
+static_assert(sizeof(ProcessEntry) == 3 * kCacheLine);  // the note has two lines of its own
+static_assert(sizeof(Header) == 448 + kMaxProcesses * 3 * kCacheLine);
 static_assert(sizeof(SlotHeader) == 16);
 static_assert(kHeaderSize % kSlotAlignment == 0);
 static_assert(is_possible_segment_size(segment_size_for(1024, 1024)));
