@@ -3,6 +3,7 @@
 #include <atomic>
 #include <iostream>
 
+#include "fetch_batch.hpp"
 #include "nats_client.hpp"
 #include "nats_endpoints.hpp"
 
@@ -81,20 +82,11 @@ class JetStreamReceiver final : public Receiver {
   }
 
   bool receive(Tally& tally) override {
-    // nats.c before 3.8 (Debian's 3.4.1) writes past the array Fetch returns when messages left
-    // over from an earlier fetch (delivered after it stopped waiting) are more than half the
-    // batch (nats.c #749). Left-overs are here already: taking them one per fetch sends no
-    // request, and never overruns.
-    int left_over = 0;
-    check(natsSubscription_GetPending(subscription_.get(), &left_over, nullptr),
-          "natsSubscription_GetPending");
     natsMsgList list{};
     jsErrCode code{};
-    const natsStatus status = natsSubscription_Fetch(
-        &list, subscription_.get(), left_over > 0 ? 1 : batch_, fetch_wait_ms_, &code);
-    // Nothing within the wait; also, spuriously, right after one: the server's notice that an
-    // earlier request ended (408 expired, 404 nothing there) comes in late, taken for this one's.
-    if (status == NATS_TIMEOUT || status == NATS_NOT_FOUND) return true;
+    const natsStatus status =
+        shmq::bridge::fetch_batch(list, subscription_.get(), batch_, fetch_wait_ms_, code);
+    if (shmq::bridge::fetched_nothing(status)) return true;
     check(status, "natsSubscription_Fetch", code);
     const auto received_ns = now_ns();
     const MessageList owned(list);

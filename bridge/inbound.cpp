@@ -6,6 +6,7 @@
 #include <string>
 
 #include "exit_codes.hpp"
+#include "fetch_batch.hpp"
 #include "jetstream_setup.hpp"
 #include "message_id.hpp"
 #include "run_report.hpp"
@@ -16,7 +17,7 @@ namespace shmq::bridge {
 
 namespace {
 
-constexpr std::int64_t kFetchWaitMs = 1000;  // one fetch's wait: connection events in between
+constexpr int kFetchWaitMs = 1000;  // one fetch's wait: connection events in between
 constexpr std::int64_t kFlushTimeoutMs = 5000;
 constexpr auto kRetryPause = std::chrono::milliseconds(200);
 // While the ring stays full, a fetched message is told "in progress" this often, so that
@@ -47,9 +48,8 @@ class Inbound {
     natsMsgList list{};
     jsErrCode code = static_cast<jsErrCode>(0);
     const Clock::time_point asked = Clock::now();
-    const natsStatus status = natsSubscription_Fetch(&list, subscription_,
-                                                     static_cast<int>(settings_.batch),
-                                                     kFetchWaitMs, &code);
+    const natsStatus status = fetch_batch(list, subscription_, static_cast<int>(settings_.batch),
+                                          kFetchWaitMs, code);
     if (status != NATS_OK) {
       natsMsgList_Destroy(&list);
       // A fetch can time out at once, just after one that timed out (nats.c issue 631): such
@@ -64,14 +64,14 @@ class Inbound {
   }
 
  private:
-  // No batch: a quiet stream (NATS_TIMEOUT), or the cluster gone for now. Either is waited
+  // No batch: a quiet stream (fetched_nothing()), or the cluster gone for now. Either is waited
   // out until --timeout.
   Result idle(natsStatus status, bool at_once) {
     if (!quiet_) {
       quiet_ = true;
       quiet_until_ = settings_.common.deadline();
     }
-    if (status != NATS_TIMEOUT && !told_) {
+    if (!fetched_nothing(status) && !told_) {
       report_.line.clear();
       std::cerr << report_.program << ": cannot fetch from stream '" << settings_.stream
                 << "': " << describe(status) << "; retrying until --timeout\n";
@@ -81,7 +81,7 @@ class Inbound {
       report_.stop_on(Status::timeout, report_.program.c_str(), settings_.common.name);
       return Result::stopped;
     }
-    if ((status != NATS_TIMEOUT || at_once) && !cli::pause_unless_stopped(kRetryPause)) {
+    if ((!fetched_nothing(status) || at_once) && !cli::pause_unless_stopped(kRetryPause)) {
       report_.stop_on(Status::cancelled, report_.program.c_str(), settings_.common.name);
       return Result::stopped;
     }
