@@ -1,4 +1,5 @@
-# Bash completion for shmq-producer, shmq-consumer and shmq, installed under each of their names
+# Bash completion for shmq-producer, shmq-consumer, shmq and shmq-bridge, installed under each of
+# their names
 # in share/bash-completion/completions; source it to complete the build tree's producer and
 # consumer too. The options come from the program's own --help, so they cannot drift from it;
 # queue names are the files in /dev/shm.
@@ -57,10 +58,10 @@ _shmq_complete() {
 
   if _shmq_is_one_of "$prev" "${valued[@]}"; then
     case $prev in
-      -n | --name) _shmq_reply "$(_shmq_queue_names)" "$cur" ;;
+      -n | --name | --queue) _shmq_reply "$(_shmq_queue_names)" "$cur" ;;
       --producers | --consumers) _shmq_reply "single multi" "$cur" ;;
       --wait) _shmq_reply "block spin" "$cur" ;;
-      -i | --input | -o | --output | --json | --progress | --record)
+      -i | --input | -o | --output | --json | --progress | --record | --creds)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
       *) COMPREPLY=() ;;
@@ -69,6 +70,11 @@ _shmq_complete() {
   fi
   if [[ $cur == -* ]]; then
     _shmq_reply "${options[*]}" "$cur"
+    return
+  fi
+  # shmq-bridge DIRECTION: its first word.
+  if [[ $program == shmq-bridge || $program == */shmq-bridge ]]; then
+    ((COMP_CWORD == 1)) && _shmq_reply "out in" "$cur"
     return
   fi
   [[ $program == shmq || $program == */shmq ]] || return
@@ -88,7 +94,7 @@ _shmq_complete() {
   esac
 }
 
-complete -F _shmq_complete shmq-producer shmq-consumer shmq
+complete -F _shmq_complete shmq-producer shmq-consumer shmq shmq-bridge
 # The build tree's names are generic: take them only if nothing else completes them.
 for _shmq_name in producer consumer; do
   complete -p "$_shmq_name" &>/dev/null || complete -F _shmq_complete "$_shmq_name"

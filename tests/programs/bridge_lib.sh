@@ -10,12 +10,14 @@ command -v nats-server > /dev/null || fail "nats-server is not installed (script
 cleanup_bridges() {
   touch "$WORK/stopping" 2>/dev/null || true  # supervisors start nothing more
   for wrapper in "$WORK"/*.wrapper; do
-    [[ -e $wrapper ]] && kill -9 "$(cat "$wrapper")" 2>/dev/null
+    [[ -e $wrapper ]] && { kill -9 "$(cat "$wrapper")" 2>/dev/null || true; }
   done
   if [[ -n ${BASE:-} ]]; then
     timeout -k 5 60 bash "$CLUSTER" stop --dir "$NATS_DIR" --base-port "$BASE" > /dev/null 2>&1 || true
   fi
-  for pidfile in "$NATS_DIR"/n*.pid; do [[ -e $pidfile ]] && kill -9 "$(cat "$pidfile")" 2>/dev/null; done
+  for pidfile in "$NATS_DIR"/n*.pid; do
+    [[ -e $pidfile ]] && { kill -9 "$(cat "$pidfile")" 2>/dev/null || true; }
+  done
   cleanup
 }
 trap cleanup_bridges EXIT
@@ -49,7 +51,7 @@ supervise() {  # name bridge-arguments...
       echo $(($(cat "$WORK/$name.restarts") + 1)) > "$WORK/$name.restarts"
     done
     exit 1
-  ) 7>&- &
+  ) 7>&- 2>/dev/null &  # its job notices ("Killed") are noise: each run logs to NAME.log
   supervisor=$!
   PIDS+=("$supervisor")
 }
@@ -61,7 +63,7 @@ kill_bridge() {  # name
   kill -9 "$pid"
 }
 
-# Waits (bounded) until the file holds at least N lines... or bytes: until `test` succeeds.
+# Waits (bounded: 60 s) until a command succeeds.
 wait_until() {  # what command...
   local what=$1
   shift

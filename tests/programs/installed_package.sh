@@ -1,4 +1,4 @@
-# cmake --install puts the library, headers, programs (as shmq-producer, shmq-consumer and shmq),
+# cmake --install puts the library, headers, programs (as shmq-producer, shmq-consumer, shmq and shmq-bridge),
 # their man pages and bash completion, a CMake package and a pkg-config file in a prefix; the
 # example project in examples/ then builds against that tree with find_package, and the example
 # source also builds with pkg-config alone.
@@ -7,7 +7,7 @@ BUILD=$(cd "$BIN/.." && pwd)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PREFIX=$WORK/prefix
 
-PROGRAMS=(shmq-producer shmq-consumer shmq)
+PROGRAMS=(shmq-producer shmq-consumer shmq shmq-bridge)
 COMPLETIONS=$PREFIX/share/bash-completion/completions
 
 cmake --install "$BUILD" --prefix "$PREFIX" > "$WORK/install.log"
@@ -42,7 +42,8 @@ elif ! command -v man > /dev/null && ! command -v groff > /dev/null; then
   echo "SKIP man pages: neither man nor groff is here to show them"
 else
   # An option that takes a value, on a line of its own: its description is not run into it.
-  declare -A OPTION=([shmq-producer]=--name [shmq-consumer]=--name [shmq]=--interval)
+  declare -A OPTION=([shmq-producer]=--name [shmq-consumer]=--name [shmq]=--interval
+                    [shmq-bridge]=--queue)
   for page in "${PROGRAMS[@]}"; do
     file=$PREFIX/share/man/man1/$page.1
     [[ -e $file ]] || fail "the install lacks share/man/man1/$page.1"
@@ -50,7 +51,7 @@ else
       fail "man -l $page.1: $(cat "$WORK/man.err")"
     [[ ! -s $WORK/man.err ]] || fail "man -l $page.1 warns: $(cat "$WORK/man.err")"
     grep -q "^ *$page \+- " <<< "$text" || fail "$page.1 has no NAME line for $page: $text"
-    grep -q "^ *$page \(\[options\]\|COMMAND\)" <<< "$text" ||
+    grep -q "^ *$page \(\[options\]\|COMMAND\|out|in\)" <<< "$text" ||
       fail "$page.1's synopsis does not name $page: $text"
     grep -qE -- "^ *(-[a-z], )?${OPTION[$page]} arg( \(=[^)]*\))?$" <<< "$text" ||
       fail "$page.1 does not list ${OPTION[$page]} on a line of its own: $text"
