@@ -83,11 +83,10 @@ class JetStreamReceiver final : public Receiver {
 
   bool receive(Tally& tally) override {
     natsMsgList list{};
-    jsErrCode code{};
     const natsStatus status =
-        shmq::bridge::fetch_batch(list, subscription_.get(), batch_, fetch_wait_ms_, code);
+        shmq::bridge::fetch_batch(list, subscription_.get(), batch_, fetch_wait_ms_);
     if (shmq::bridge::fetched_nothing(status)) return true;
-    check(status, "natsSubscription_Fetch", code);
+    check(status, "natsSubscription_FetchRequest");
     const auto received_ns = now_ns();
     const MessageList owned(list);
     for (int i = 0; i < list.Count; ++i) {

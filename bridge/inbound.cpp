@@ -46,10 +46,9 @@ class Inbound {
   // Fetches a batch and puts it into the ring, then acknowledges it.
   Result step() {
     natsMsgList list{};
-    jsErrCode code = static_cast<jsErrCode>(0);
     const Clock::time_point asked = Clock::now();
-    const natsStatus status = fetch_batch(list, subscription_, static_cast<int>(settings_.batch),
-                                          kFetchWaitMs, code);
+    const natsStatus status =
+        fetch_batch(list, subscription_, static_cast<int>(settings_.batch), kFetchWaitMs);
     if (status != NATS_OK) {
       natsMsgList_Destroy(&list);
       // A fetch can time out at once, just after one that timed out (nats.c issue 631): such

@@ -1,25 +1,18 @@
 #include "jetstream_setup.hpp"
 
 #include <iostream>
-#include <sstream>
 #include <vector>
 
 #include "exit_codes.hpp"
 #include "nats_session.hpp"
 #include "signals.hpp"
+#include "subject_match.hpp"
 
 namespace shmq::bridge {
 
 namespace {
 
 constexpr auto kStreamPoll = std::chrono::milliseconds(500);
-
-std::vector<std::string> tokens(const std::string& subject) {
-  std::vector<std::string> parts;
-  std::istringstream in(subject);
-  for (std::string part; std::getline(in, part, '.');) parts.push_back(part);
-  return parts;
-}
 
 [[noreturn]] void refuse(const std::string& what, natsStatus status, jsErrCode code) {
   throw BridgeFailure(cli::kExitFailure, what + ": " + describe(status) +
@@ -35,21 +28,6 @@ std::string joined(const char** subjects, int count) {
 }
 
 }  // namespace
-
-bool subject_covers(const std::string& pattern, const std::string& subject) {
-  const auto want = tokens(pattern);
-  const auto have = tokens(subject);
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    if (want[i] == ">") return i < have.size();  // the rest, at least one token
-    if (i >= have.size()) return false;
-    if (want[i] == "*") {
-      if (have[i] == ">") return false;  // one token cannot cover any number of them
-      continue;
-    }
-    if (want[i] != have[i]) return false;
-  }
-  return want.size() == have.size();
-}
 
 StreamFacts ensure_stream(jsCtx* js, const StreamWanted& wanted) {
   jsStreamInfo* info = nullptr;

@@ -73,20 +73,14 @@ cleanup() {
   timeout -k 5 120 "$ROOT/scripts/nats-cluster.sh" stop --dir "$DIR" --base-port "$BASE" \
     > /dev/null 2>&1 || true
   # A node that would not stop: its pid is still in DIR.
-  for pidfile in "$DIR"/n*.pid; do [[ -e $pidfile ]] && kill -9 "$(cat "$pidfile")" 2>/dev/null; done
+  for pidfile in "$DIR"/n*.pid; do
+    [[ -e $pidfile ]] && { kill -9 "$(cat "$pidfile")" 2>/dev/null || true; }
+  done
   rm -rf "$DIR"
 }
 
-# A base port whose 9 ports (clients, routes, monitoring) nobody listens on.
-port_in_use() { ss -ltnH "( sport = :$1 )" | grep -q .; }
-for _ in $(seq 50); do
-  BASE=$((20000 + RANDOM % 20000))
-  free=1
-  for offset in 0 1 2 100 101 102 200 201 202; do port_in_use $((BASE + offset)) && free=0; done
-  ((free)) && break
-done
 trap cleanup EXIT
-((free)) || { echo "measure-bridge: no free base port found" >&2; exit 1; }
+BASE=$(bash "$ROOT/scripts/nats-cluster.sh" free-port) || exit 1
 timeout -k 5 120 "$ROOT/scripts/nats-cluster.sh" start --dir "$DIR" --base-port "$BASE" >&2
 URLS="nats://127.0.0.1:$BASE,nats://127.0.0.1:$((BASE + 1)),nats://127.0.0.1:$((BASE + 2))"
 

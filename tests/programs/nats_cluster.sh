@@ -14,7 +14,9 @@ BASE=$(bash "$CLUSTER" free-port) || fail "no free base port found"
 run() { timeout -k 5 120 bash "$CLUSTER" "$@" --dir "$DIR" --base-port "$BASE"; }
 cleanup() {
   run stop > /dev/null 2>&1 || true
-  for pidfile in "$DIR"/n*.pid; do [[ -e $pidfile ]] && kill -9 "$(cat "$pidfile")" 2>/dev/null; done
+  for pidfile in "$DIR"/n*.pid; do
+    [[ -e $pidfile ]] && { kill -9 "$(cat "$pidfile")" 2>/dev/null || true; }
+  done
   rm -rf "$DIR"
 }
 trap cleanup EXIT
