@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <deque>
 #include <cstdint>
 
 #include "consumer_sides.hpp"
@@ -85,6 +86,7 @@ struct Consumer::Impl : detail::HandleCore {
       // Our entry was retired while we live: what we held is being delivered again, and its
       // slots are not ours to give back.
       held = Held{};
+      held_batches.clear();
       return Status::ok;
     }
     failpoint::reach(failpoint::kConsumerBeforeRelease);
@@ -104,16 +106,36 @@ struct Consumer::Impl : detail::HandleCore {
         return Status::ok;
       }
     }
-    count_messages(ring.header().consumer.messages_out, held.messages, multi);
-    count_messages(attachment.entry().messages, held.messages, false);
-    finished += held.messages;
+    count_finished(held.messages);
     held = Held{};
+    held_batches.clear();
     return Status::ok;
+  }
+
+  // A single consumer holding several batches (take_ahead()) hands back the one taken first.
+  void release_oldest() {
+    const Held oldest = held_batches.front();
+    held_batches.pop_front();
+    if (!attachment.revoked()) {
+      sole.release(oldest.first, oldest.count);
+      count_finished(oldest.messages);
+    }
+    held = {oldest.first + oldest.count, held.count - oldest.count,
+            held.messages - oldest.messages};
+    if (held_batches.size() == 1) held_batches.clear();  // one batch again: `held` says it
+  }
+
+  void count_finished(std::uint32_t messages) {
+    count_messages(ring.header().consumer.messages_out, messages, multi);
+    count_messages(attachment.entry().messages, messages, false);
+    finished += messages;
   }
 
   // take()'s body: waits until messages can be taken, takes up to `max` slots and exposes
   // their messages in `batch`; they are held from then on.
-  Status take_batch(ReadBatch& batch, std::uint32_t max, Clock::time_point until) {
+  // With `ahead` (a single consumer's take_ahead()), the batch joins those held already.
+  Status take_batch(ReadBatch& batch, std::uint32_t max, Clock::time_point until,
+                    bool ahead = false) {
     for (;;) {
       PositionRange range;
       const Status status = detail::wait_for_units(
@@ -141,7 +163,17 @@ struct Consumer::Impl : detail::HandleCore {
         batch.reset();
         continue;
       }
-      held = {range.first, range.count, static_cast<std::uint32_t>(batch.messages_.size())};
+      const Held taken{range.first, range.count,
+                       static_cast<std::uint32_t>(batch.messages_.size())};
+      if (!ahead) {
+        held = taken;
+        held_batches.clear();
+      } else {
+        if (held_batches.empty() && held.count != 0) held_batches.push_back(held);
+        held_batches.push_back(taken);
+        held = {held.count != 0 ? held.first : taken.first, held.count + taken.count,
+                held.messages + taken.messages};
+      }
       return batch.corrupt_ != 0 ? Status::corrupt : Status::ok;
     }
   }
@@ -220,7 +252,9 @@ struct Consumer::Impl : detail::HandleCore {
     std::uint64_t first = 0;
     std::uint32_t count = 0;
     std::uint32_t messages = 0;  // of them, the ones that held a message
-  } held;
+  } held;  // everything held: a single consumer's take_ahead() batches are one range
+  // The batches in `held`, oldest first, while a single consumer holds more than one.
+  std::deque<Held> held_batches;
   ReadBatch one_by_one;         // get()'s one-slot batch
   std::size_t one_by_one_next = 0;  // its first message get() has not handed out yet
 };
@@ -256,6 +290,20 @@ Consumer& Consumer::operator=(Consumer&&) noexcept = default;
   return self.guarded([&] { return self.take_batch(batch, max, until); });
 }
 
+Status Consumer::take_ahead(ReadBatch& batch, std::uint32_t max, Clock::time_point until) {
+  Impl& self = *impl_;
+  if (self.multi || self.one_by_one_next < self.one_by_one.size() || self.held.count == 0) {
+    return take(batch, max, until);
+  }
+  [[maybe_unused]] const auto one_thread = self.one_thread();
+  batch.reset();
+  if (self.fault != Status::ok) return self.fault;
+  if (self.attachment.revoked()) return Status::lost;
+  max = std::min(max, self.ring.geometry().capacity);
+  if (max == 0) return Status::ok;
+  return self.guarded([&] { return self.take_batch(batch, max, until, true); });
+}
+
 // get() left messages of a packed slot: they become the caller's batch, so none is lost.
 void Consumer::hand_over_rest_of_one_by_one(ReadBatch& batch) {
   Impl& self = *impl_;
@@ -277,9 +325,13 @@ void Consumer::hand_over_rest_of_one_by_one(ReadBatch& batch) {
 void Consumer::release(ReadBatch& batch) {
   Impl& self = *impl_;
   [[maybe_unused]] const auto one_thread = self.one_thread();
-  // Only the batch taken last: a copy, or one released already (by a later take), releases
-  // nothing.
-  if (batch.count_ != 0 && batch.first_ == self.held.first && batch.count_ == self.held.count) {
+  // Only the batch taken last, or the oldest of those take_ahead() holds: a copy, or one
+  // released already (by a later take), releases nothing.
+  if (batch.count_ != 0 && !self.held_batches.empty()) {
+    const auto& oldest = self.held_batches.front();
+    if (batch.first_ == oldest.first && batch.count_ == oldest.count) self.release_oldest();
+  } else if (batch.count_ != 0 && batch.first_ == self.held.first &&
+             batch.count_ == self.held.count) {
     (void)self.release_held();  // if it fails, the slots stay held and take() tries again
   }
   batch.reset();
@@ -289,6 +341,9 @@ bool Consumer::still_holds(const ReadBatch& batch) const noexcept {
   Impl& self = *impl_;
   [[maybe_unused]] const auto one_thread = self.one_thread();
   if (batch.count_ == 0) return true;  // holds nothing, so has lost nothing
+  if (!self.held_batches.empty()) {  // a single consumer's: ours until released
+    return batch.first_ >= self.held.first && batch.first_ < self.held.first + self.held.count;
+  }
   return batch.first_ == self.held.first && self.still_held(batch.first_);
 }
 
@@ -341,6 +396,7 @@ void Consumer::close() noexcept {
   [[maybe_unused]] const auto one_thread = impl_->one_thread();
   impl_->closed = true;
   impl_->held = {};            // its slots are handed out again below
+  impl_->held_batches.clear();
   impl_->attachment.detach();  // messages still held are handed out again
 }
 

@@ -69,7 +69,9 @@ code=0; "$SHMQ" remove "$q" 2>/dev/null || code=$?
 echo "corrupt: a waiting message's stamp overwritten"
 new_queue corrupt; q=$Q
 "$PRODUCER" --name "$q" --capacity 8 --slot-size 64 --count 2 --size 16 --quiet
-printf '\x77' | dd of="/dev/shm/$q" bs=1 seek=4544 conv=notrunc status=none
+# Slot 0's stamp is the first byte after the header: the file less 8 slots of 80 bytes.
+header=$(($(stat -c %s "/dev/shm/$q") - 8 * 80))
+printf '\x77' | dd of="/dev/shm/$q" bs=1 seek="$header" conv=notrunc status=none
 code=0; "$SHMQ" check "$q" > "$WORK/check" || code=$?
 [[ $code == 3 ]] || fail "check of a corrupt queue: exit $code, expected 3"
 grep -q "corrupt: slot of waiting position 0" "$WORK/check" || fail "check: $(cat "$WORK/check")"

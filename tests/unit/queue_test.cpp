@@ -465,3 +465,52 @@ TEST_CASE("a consumer waiting on an empty queue sleeps: it polls only at the sta
   INFO("CPU time over a 3 s wait: " << used_ms << " ms");
   CHECK(used < 60ms);
 }
+
+TEST_CASE("a single consumer holds the batches it takes ahead until it releases them in order",
+          "[unit][queue][ahead]") {
+  TestQueue queue("take-ahead");
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(4, 64));
+  std::optional<Consumer> consumer(std::in_place, queue.name(), OpenMode::open_only);
+  const auto put = [&](const std::string& text) {
+    return producer.try_put(std::as_bytes(std::span(text)));
+  };
+  REQUIRE(put("a") == Status::ok);
+  ReadBatch first;
+  REQUIRE(consumer->take(first, 1, Clock::now()) == Status::ok);
+  REQUIRE(put("b") == Status::ok);
+  REQUIRE(put("c") == Status::ok);
+  ReadBatch second;
+  REQUIRE(consumer->take_ahead(second, 4, Clock::now()) == Status::ok);
+  REQUIRE(second.size() == 2);
+  CHECK(consumer->still_holds(first));
+  CHECK(consumer->still_holds(second));
+  CHECK(put("d") == Status::ok);
+  CHECK(put("e") == Status::full);  // a, b, c held and d waiting: no room
+  ReadBatch copy = second;
+  consumer->release(copy);  // not the oldest: releases nothing
+  CHECK(put("e") == Status::full);
+  consumer->release(first);  // the oldest: its slot comes back
+  CHECK(put("e") == Status::ok);
+  CHECK(consumer->messages() == 1);
+  // Dying with b and c held: the next consumer gets them again, then d and e.
+  consumer.reset();
+  Consumer next(queue.name(), OpenMode::open_only);
+  std::vector<std::byte> out;
+  std::string seen;
+  while (next.try_get(out) == Status::ok) seen.append(reinterpret_cast<const char*>(out.data()), out.size());
+  CHECK(seen == "bcde");
+}
+
+TEST_CASE("take_ahead on a multi-consumer queue is take", "[unit][queue][ahead]") {
+  TestQueue queue("take-ahead-multi");
+  Producer producer(queue.name(), OpenMode::create_only, queue_config(4, 64, true));
+  Consumer consumer(queue.name(), OpenMode::open_only);
+  const std::string text = "x";
+  REQUIRE(producer.try_put(std::as_bytes(std::span(text))) == Status::ok);
+  REQUIRE(producer.try_put(std::as_bytes(std::span(text))) == Status::ok);
+  ReadBatch first;
+  ReadBatch second;
+  REQUIRE(consumer.take(first, 1, Clock::now()) == Status::ok);
+  REQUIRE(consumer.take_ahead(second, 1, Clock::now()) == Status::ok);
+  CHECK(consumer.messages() == 1);  // the first batch was released by the second take
+}

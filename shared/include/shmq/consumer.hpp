@@ -108,6 +108,12 @@ class Consumer {
   // batch is the rest of it instead. ok | timeout | end_of_stream | cancelled | corrupt (the batch
   // then still holds the good messages and must be released).
   [[nodiscard]] Status take(ReadBatch& batch, std::uint32_t max, Clock::time_point until);
+  // Single-consumer queue: takes the batch after those held, as take() would, but keeps holding
+  // them: a consumer can work on several at once (shmq-bridge out publishes one while it awaits
+  // the acknowledgements of those before). release() then hands them back oldest first: only
+  // the oldest batch held releases anything. A dead consumer's batches are all delivered again.
+  // On a multi-consumer queue, or holding nothing, the same as take().
+  [[nodiscard]] Status take_ahead(ReadBatch& batch, std::uint32_t max, Clock::time_point until);
   // Hands the batch's slots back to producers; its views become invalid. Never waits for
   // producers; on a multi-consumer queue waits for the mutex (held for a few instructions; a
   // holder stopped inside it keeps us until our stop flag, and the slots then stay held for the
