@@ -2,6 +2,7 @@
 // consumer fetching in batches: what the engine allows without shmq in the path.
 #include <atomic>
 #include <iostream>
+#include <string>
 
 #include "fetch_batch.hpp"
 #include "nats_client.hpp"
@@ -12,7 +13,10 @@ namespace {
 
 class JetStreamSender final : public Sender {
  public:
-  JetStreamSender(const Settings& settings, Run& run) : run_(run), subject_(settings.subject) {
+  JetStreamSender(const Settings& settings, Run& run)
+      : run_(run),
+        subject_(settings.subject),
+        id_prefix_(settings.msg_ids ? settings.durable + "-" : "") {
     jsOptions options;
     jsOptions_Init(&options);
     options.PublishAsync.MaxPending = settings.max_pending;
@@ -25,14 +29,29 @@ class JetStreamSender final : public Sender {
   }
 
   bool send(std::span<const std::byte> message) override {
+    const std::string id = id_prefix_.empty() ? "" : id_prefix_ + std::to_string(sent_++);
     for (;;) {
-      const natsStatus status = js_PublishAsync(js_.get(), subject_.c_str(), message.data(),
-                                                static_cast<int>(message.size()), nullptr);
+      const natsStatus status = id.empty()
+                                    ? js_PublishAsync(js_.get(), subject_.c_str(), message.data(),
+                                                      static_cast<int>(message.size()), nullptr)
+                                    : publish_with_id(message, id);
       if (status == NATS_OK) return true;
       // NATS_TIMEOUT: stalled for StallWait with the window full; it drains as acks come.
       if (status != NATS_TIMEOUT) check(status, "js_PublishAsync");
       if (run_.should_stop()) return false;
     }
+  }
+
+  // As shmq-bridge out publishes: a message of its own, with its id in a header.
+  natsStatus publish_with_id(std::span<const std::byte> message, const std::string& id) {
+    natsMsg* out = nullptr;
+    natsStatus status = natsMsg_Create(&out, subject_.c_str(), nullptr,
+                                       reinterpret_cast<const char*>(message.data()),
+                                       static_cast<int>(message.size()));
+    if (status == NATS_OK) status = natsMsgHeader_Set(out, "Nats-Msg-Id", id.c_str());
+    if (status == NATS_OK) status = js_PublishMsgAsync(js_.get(), &out, nullptr);
+    natsMsg_Destroy(out);  // no-op if the library took it
+    return status;
   }
 
   void finish() override {
@@ -67,6 +86,8 @@ class JetStreamSender final : public Sender {
 
   Run& run_;
   std::string subject_;
+  std::string id_prefix_;  // with --msg-id: the run's durable name, then the message's number
+  std::uint64_t sent_ = 0;
   std::atomic<std::uint64_t> failed_{0};  // outlives js_, whose thread writes it
   Connection connection_;
   JetStream js_;

@@ -55,6 +55,7 @@ void add_options(po::options_description& description) {
       ("max-pending", po::value<std::string>(),
        "asynchronous publishes awaiting their ack at most (plain; default 1024)")
       ("batch", po::value<std::string>(), "messages per fetch, or per take (default 256)")
+      ("msg-id", "give every message a Nats-Msg-Id, as shmq-bridge out does (plain)")
       ("fetch-wait", po::value<std::string>(),
        "milliseconds a fetch that found nothing waits for its batch to fill, at least 20; the "
        "server ends the wait 10 ms sooner, and at a paced rate a message waits for that (plain; "
@@ -77,6 +78,7 @@ void read_plain_options(const po::variables_map& values, Settings& settings) {
   if (auto text = given(values, "stream")) settings.stream = *text;
   if (auto text = given(values, "subject")) settings.subject = *text;
   if (auto text = given(values, "durable")) settings.durable = *text;
+  settings.msg_ids = values.count("msg-id") != 0;
   if (auto text = given(values, "replicas")) {
     settings.replicas = static_cast<int>(cli::parse_count_up_to(*text, "replicas", 5));
   }

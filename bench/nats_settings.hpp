@@ -25,12 +25,13 @@ struct Settings {
   int replicas = 3;
   int max_pending = 1024;
   int batch = 256;
-  // How long one fetch waits for its batch to fill. It bounds the latency at a paced rate: a
-  // fetch that found the stream empty returns only when the batch is full or the server's pull
-  // request expires, which nats.c makes 10 ms sooner than this from 20 ms on. Below 20 ms both
-  // end at once, and what the server sends meanwhile is left over for the next fetch (see
-  // nats_plain.cpp for why left-overs are to be few).
+  // How long one fetch waits for a first message when none is there (fetch_batch() returns
+  // with the first): how often an idle receiver wakes, not a message's latency. From 20 ms on,
+  // nats.c ends the server's pull request 10 ms sooner, so that little is left over.
   int fetch_wait_ms = 20;
+  // Every message carries a Nats-Msg-Id, as shmq-bridge out's do: the same exactly-once
+  // publishing (JetStream checks each id against its duplicate window).
+  bool msg_ids = false;
   // shmq
   std::string queue_in;
   std::string queue_out;

@@ -18,7 +18,6 @@ namespace shmq::bridge {
 namespace {
 
 constexpr int kFetchWaitMs = 1000;  // one fetch's wait: connection events in between
-constexpr std::int64_t kFlushTimeoutMs = 5000;
 constexpr auto kRetryPause = std::chrono::milliseconds(200);
 // While the ring stays full, a fetched message is told "in progress" this often, so that
 // JetStream does not deliver it again (its AckWait) while it waits for room.
@@ -36,10 +35,9 @@ std::span<const std::byte> payload(natsMsg* message) {
 
 class Inbound {
  public:
-  Inbound(const BridgeSettings& settings, NatsSession& session, natsSubscription* subscription,
-          Producer& producer, RunReport& report)
-      : settings_(settings), session_(session), subscription_(subscription),
-        producer_(producer), report_(report) {}
+  Inbound(const BridgeSettings& settings, natsSubscription* subscription, Producer& producer,
+          RunReport& report)
+      : settings_(settings), subscription_(subscription), producer_(producer), report_(report) {}
 
   enum class Result : std::uint8_t { more, ended, stopped };
 
@@ -140,11 +138,11 @@ class Inbound {
     }
   }
 
-  // Acknowledges the first `count` messages and flushes, so that the acknowledgements have
-  // reached the server before more is fetched: a killed bridge duplicates at most one batch.
+  // Acknowledges the first `count` messages. No flush: the acknowledgements go out on the
+  // connection ahead of the next fetch's request, so a bridge killed before they left had not
+  // fetched more, and what it duplicates is at most this batch.
   void acknowledge(natsMsgList& list, int count) {
     for (int k = 0; k < count; ++k) (void)natsMsg_Ack(list.Msgs[k], nullptr);
-    if (count != 0) (void)natsConnection_FlushTimeout(session_.connection(), kFlushTimeoutMs);
   }
 
   void refuse(Status status, std::size_t size) {
@@ -160,7 +158,6 @@ class Inbound {
   }
 
   const BridgeSettings& settings_;
-  NatsSession& session_;
   natsSubscription* subscription_;
   Producer& producer_;
   RunReport& report_;
@@ -175,9 +172,9 @@ int run_in(const BridgeSettings& settings, const std::atomic<bool>& stop) {
   NatsSession session(settings.nats, settings.common.deadline(), stop);
   wait_for_stream(session.js(), settings.stream, settings.common.deadline(), settings.program(),
                   settings.common.quiet);
-  natsSubscription* subscription = bind_durable(
-      session.js(), {settings.stream, settings.durable, settings.ack_wait,
-                     std::max<std::int64_t>(std::int64_t{settings.batch} * 4, 1024)});
+  natsSubscription* subscription =
+      bind_durable(session.js(), {settings.stream, settings.durable, settings.ack_wait,
+                                  std::max<std::int64_t>(std::int64_t{settings.batch} * 4, 1024)});
   RunReport report(settings);
   const auto note = [&] {
     return "bridge in from " + session.connected_url() + " stream " + settings.stream +
@@ -193,7 +190,7 @@ int run_in(const BridgeSettings& settings, const std::atomic<bool>& stop) {
                       attach);
     cli::report_repairs(report.program.c_str(), settings.common, producer.reaped_at_attach(),
                         producer.replaced_abandoned());
-    Inbound inbound(settings, session, subscription, producer, report);
+    Inbound inbound(settings, subscription, producer, report);
     for (;;) {
       if (report.tell_connection_events(session)) producer.set_note(note());
       const auto result = inbound.step();

@@ -15,10 +15,9 @@ namespace {
 constexpr auto kStreamPoll = std::chrono::milliseconds(500);
 
 [[noreturn]] void refuse(const std::string& what, natsStatus status, jsErrCode code) {
-  throw BridgeFailure(cli::kExitFailure, what + ": " + describe(status) +
-                                             (code != 0 ? " (JetStream error " +
-                                                              std::to_string(code) + ")"
-                                                        : ""));
+  throw BridgeFailure(cli::kExitFailure,
+                      what + ": " + describe(status) +
+                          (code != 0 ? " (JetStream error " + std::to_string(code) + ")" : ""));
 }
 
 std::string joined(const char** subjects, int count) {
@@ -64,10 +63,10 @@ StreamFacts ensure_stream(jsCtx* js, const StreamWanted& wanted) {
   facts.duplicate_window = std::chrono::nanoseconds(config.Duplicates);
   jsStreamInfo_Destroy(info);
   if (!covered) {
-    throw BridgeFailure(cli::kExitFailure,
-                        "stream '" + wanted.name + "' exists with subjects [" + subjects +
-                            "], which do not cover '" + wanted.subject +
-                            "': pick another --stream or a --subject it covers");
+    throw BridgeFailure(cli::kExitFailure, "stream '" + wanted.name + "' exists with subjects [" +
+                                               subjects + "], which do not cover '" +
+                                               wanted.subject +
+                                               "': pick another --stream or a --subject it covers");
   }
   return facts;
 }
@@ -116,8 +115,7 @@ natsSubscription* bind_durable(jsCtx* js, const DurableWanted& wanted) {
   }
   jsConsumerInfo_Destroy(info);
   if (status != NATS_OK) {
-    refuse("cannot set up durable consumer '" + wanted.name + "' of stream '" + wanted.stream +
-               "'",
+    refuse("cannot set up durable consumer '" + wanted.name + "' of stream '" + wanted.stream + "'",
            status, code);
   }
   jsSubOptions options;

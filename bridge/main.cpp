@@ -82,6 +82,7 @@ BridgeSettings read_settings(const po::variables_map& values) {
   }
   settings.nats.urls = split_urls(values["nats"].as<std::string>());
   settings.nats.client_name = program;
+  settings.nats.send_at_once = settings.direction == Direction::in;
   if (values.count("creds")) settings.nats.creds = values["creds"].as<std::string>();
   if (values.count("user")) settings.nats.user = values["user"].as<std::string>();
   if (values.count("password")) {

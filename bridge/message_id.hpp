@@ -64,7 +64,7 @@ class MessageIdText {
   }
 
  private:
-  static constexpr std::size_t kPrefix = 17;  // 16 hex digits and '-'
+  static constexpr std::size_t kPrefix = 17;   // 16 hex digits and '-'
   char text_[kPrefix + 20 + 1 + 10 + 1] = {};  // prefix, position, '-', record, NUL
 };
 

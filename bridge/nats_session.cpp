@@ -9,15 +9,18 @@ namespace shmq::bridge {
 
 namespace {
 
-constexpr int kConnectTimeoutMs = 2000;   // per attempt, per node
-constexpr int kReconnectWaitMs = 250;     // between rounds over the cluster's URLs
+constexpr int kConnectTimeoutMs = 2000;  // per attempt, per node
+constexpr int kReconnectWaitMs = 250;    // between rounds over the cluster's URLs
 constexpr auto kConnectRetryPause = std::chrono::milliseconds(500);
 
 void check(natsStatus status, const char* what) {
-  if (status != NATS_OK) throw BridgeFailure(cli::kExitFailure, std::string(what) + ": " + describe(status));
+  if (status != NATS_OK)
+    throw BridgeFailure(cli::kExitFailure, std::string(what) + ": " + describe(status));
 }
 
-bool is_tls(const std::string& url) { return url.rfind("tls://", 0) == 0; }
+bool is_tls(const std::string& url) {
+  return url.rfind("tls://", 0) == 0;
+}
 
 }  // namespace
 
@@ -55,6 +58,7 @@ NatsSession::NatsSession(const NatsSettings& settings, Clock::time_point until,
           "--user");
   }
   check(natsOptions_SetName(options_, settings.client_name.c_str()), "client name");
+  check(natsOptions_SetSendAsap(options_, settings.send_at_once), "send at once");
   check(natsOptions_SetTimeout(options_, kConnectTimeoutMs), "connect timeout");
   check(natsOptions_SetMaxReconnect(options_, -1), "reconnects");  // for ever: a supervisor's job
   check(natsOptions_SetReconnectWait(options_, kReconnectWaitMs), "reconnect wait");

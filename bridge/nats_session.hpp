@@ -35,6 +35,10 @@ struct NatsSettings {
   std::string user;
   std::string password;
   std::string client_name;  // shown by the server's monitoring (connz)
+  // Write each publish at once instead of letting the library's flusher gather them for up to
+  // a millisecond: for `in`, whose next fetch request (behind the acknowledgements) is on the
+  // path of the next message. A write per acknowledgement is the price.
+  bool send_at_once = false;
 };
 
 class NatsSession {
@@ -42,8 +46,8 @@ class NatsSession {
   // Connects to any of the URLs. An unreachable cluster is retried until `until` (then
   // BridgeFailure with kExitTimeout); refused credentials fail at once (kExitFailure, with the
   // server's reason). `js_options` configures the JetStream context (may be null).
-  NatsSession(const NatsSettings& settings, Clock::time_point until,
-              const std::atomic<bool>& stop, jsOptions* js_options = nullptr);
+  NatsSession(const NatsSettings& settings, Clock::time_point until, const std::atomic<bool>& stop,
+              jsOptions* js_options = nullptr);
   ~NatsSession();
   NatsSession(const NatsSession&) = delete;
   NatsSession& operator=(const NatsSession&) = delete;

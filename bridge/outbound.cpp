@@ -4,9 +4,9 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <optional>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,8 +40,9 @@ struct Flight {
   ReadBatch batch;
   std::vector<Fate> fates;
   std::size_t pending = 0;
-  std::string last_failure;  // why a publish failed last
-  std::vector<std::pair<std::size_t, std::string>> refusals;  // index, reason
+  std::string last_failure;  // why a publish failed, the last time one did
+  // The messages refused (too large), and why: message index, reason.
+  std::vector<std::pair<std::size_t, std::string>> refusals;
 };
 
 // Where message `id` is in the batch: take() lists them in id order.
@@ -272,9 +273,8 @@ class Outbound {
   void refuse(const ReadBatch& batch, std::size_t i, const std::string& why) {
     ++refused_;
     report_.line.clear();
-    std::cerr << report_.program << ": message " << ids_.of(batch.id(i)) << " ("
-              << batch[i].size() << " bytes) refused: " << why
-              << "; it is not carried (the run ends with exit 6)\n";
+    std::cerr << report_.program << ": message " << ids_.of(batch.id(i)) << " (" << batch[i].size()
+              << " bytes) refused: " << why << "; it is not carried (the run ends with exit 6)\n";
   }
 
   // Says once per stall that messages wait in the ring for JetStream.
@@ -316,10 +316,11 @@ bool stream_ended_before(const BridgeSettings& settings) {
 // ring, oldest first, once it has landed. Returns when the queue's stream has ended (then true)
 // or the run must stop (the reason is in `report`).
 bool carry_stream(const BridgeSettings& settings, Consumer& consumer, Outbound& outbound,
-                  NatsSession& session, RunReport& report, const std::function<std::string()>& note) {
-  cli::WaitNotice notice({report.program, settings.common.name, consumer.created_queue(),
-                          settings.common.config},
-                         !settings.common.quiet, report.line);
+                  NatsSession& session, RunReport& report,
+                  const std::function<std::string()>& note) {
+  cli::WaitNotice notice(
+      {report.program, settings.common.name, consumer.created_queue(), settings.common.config},
+      !settings.common.quiet, report.line);
   const auto stop = [&](Status status) {
     report.stop_on(status, report.program.c_str(), settings.common.name);
     return false;
@@ -359,9 +360,9 @@ bool carry_stream(const BridgeSettings& settings, Consumer& consumer, Outbound& 
         if (status != Status::ok && status != Status::timeout) return stop(status);
       }
     }
-    const auto until = Clock::now() + (flights.size() < kMaxFlights && !corrupt
-                                           ? std::chrono::duration_cast<Clock::duration>(kLookForMore)
-                                           : std::chrono::duration_cast<Clock::duration>(kWaitSlice));
+    const bool room_for_more = flights.size() < kMaxFlights && !corrupt;
+    const auto until = Clock::now() + (room_for_more ? Clock::duration(kLookForMore)
+                                                     : Clock::duration(kWaitSlice));
     switch (outbound.tend(flights.front(), until)) {
       case Outbound::Result::landed: {
         ReadBatch& batch = flights.front().batch;
@@ -398,8 +399,8 @@ int run_out(const BridgeSettings& settings, const std::atomic<bool>& stop) {
                                    settings.duplicate_window, settings.max_message_size});
   RunReport report(settings);
   const std::function<std::string()> note = [&] {
-    return "bridge out to " + session.connected_url() + " stream " + settings.stream +
-           " subject " + settings.subject;
+    return "bridge out to " + session.connected_url() + " stream " + settings.stream + " subject " +
+           settings.subject;
   };
   const std::string first_note = note();
   AttachOptions attach{settings.common.wait, &stop};
@@ -409,9 +410,9 @@ int run_out(const BridgeSettings& settings, const std::atomic<bool>& stop) {
   book.name_queue(consumer.queue_incarnation(), settings.stream);
   cli::report_repairs(report.program.c_str(), settings.common, consumer.reaped_at_attach(),
                       consumer.replaced_abandoned());
-  const std::int64_t limit = std::min<std::int64_t>(
-      stream.max_message_size > 0 ? stream.max_message_size : INT64_MAX,
-      natsConnection_GetMaxPayload(session.connection()));
+  const std::int64_t limit =
+      std::min<std::int64_t>(stream.max_message_size > 0 ? stream.max_message_size : INT64_MAX,
+                             natsConnection_GetMaxPayload(session.connection()));
   if (!settings.common.quiet && consumer.geometry().slot_size > limit) {
     std::cerr << report.program << ": the queue's slots hold up to "
               << consumer.geometry().slot_size << " bytes but the stream takes messages of up to "

@@ -33,11 +33,16 @@ struct RunReport : cli::RunEnd {
   }
 
   // Prints the summary line (unless quiet) and writes --json; returns the exit code.
-  int finish(const BridgeSettings& settings, std::vector<std::pair<std::string, std::uint64_t>> extra) {
+  int finish(const BridgeSettings& settings,
+             std::vector<std::pair<std::string, std::uint64_t>> extra) {
     line.clear();
-    cli::RunStatistics stats{program, settings.common.name, messages, bytes,
+    cli::RunStatistics stats{program,
+                             settings.common.name,
+                             messages,
+                             bytes,
                              since_first_message ? since_first_message->seconds() : 0.0,
-                             outcome(), std::move(extra)};
+                             outcome(),
+                             std::move(extra)};
     if (!settings.common.quiet) std::cerr << cli::summary_line(stats);
     if (!settings.common.json_path.empty()) cli::write_json_file(stats, settings.common.json_path);
     return exit_code();

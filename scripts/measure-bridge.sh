@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Measures shmq-bridge against JetStream alone, on one 3-node cluster this script starts (and
 # stops) on free ports. For 64 B and 1 KiB messages: a throughput run (as fast as it goes) and a
-# latency run (2000 msg/s for 10 s), each through JetStream alone (shmq-nats-bench --mode plain)
-# and through shmq + shmq-bridge out + JetStream + shmq-bridge in + shmq (--mode shmq), plain
-# and bridge alternating, --repetitions times, every run on a fresh stream, durable and queues.
-# Prints medians and the median of each repetition's bridge/plain ratio, against the goal: the
-# bridge keeps >= 0.8 x plain's rate, and its p50 latency stays <= 1.2 x plain's.
+# latency run (2000 msg/s for 10 s), each through JetStream alone (shmq-nats-bench --mode plain),
+# through JetStream alone with a Nats-Msg-Id on every message (--msg-id: what exactly-once
+# publishing costs the engine) and through shmq + shmq-bridge out + JetStream + shmq-bridge in +
+# shmq (--mode shmq), the three alternating, --repetitions times, every run on a fresh stream,
+# durable and queues. Prints medians and the median of each repetition's bridge/baseline ratio,
+# against the goal: the bridge keeps >= 0.8 x plain's rate, and its p50 stays <= 1.2 x plain's.
 #   scripts/measure-bridge.sh [--repetitions K] [--plain-only] [--quick] [--out DIR]
 #     --repetitions K  runs of each kind (default 3; --quick: 1)
 #     --plain-only     skip the bridge runs (before shmq-bridge exists)
@@ -100,7 +101,8 @@ LINE_FILE=$DIR/line.json
 bench() {  # path size count rate
   local path=$1 tag="mb-$$-$RUN"
   local common=(--size "$2" --count "$3" --rate "$4" --timeout "$LIMIT")
-  if [[ $path == plain ]]; then
+  if [[ $path == plain* ]]; then
+    [[ $path == plain-ids ]] && common+=(--msg-id)
     timeout -k 5 $((LIMIT + 30)) "$BIN/shmq-nats-bench" --mode plain --url "$URLS" \
       --stream "${tag//-/_}" --subject "${tag//-/.}" --durable "$tag" "${common[@]}" > "$LINE_FILE"
   else
@@ -139,8 +141,8 @@ measure() {  # repetition size kind path
     count=$((RATE * LATENCY_SECONDS)) rate=$RATE
   fi
   : > "$LINE_FILE"
-  if [[ $path == plain ]]; then
-    bench plain "$size" "$count" "$rate" || rc=$?
+  if [[ $path == plain* ]]; then
+    bench "$path" "$size" "$count" "$rate" || rc=$?
   else
     bench_bridged "$size" "$count" "$rate" || rc=$?
   fi
@@ -160,7 +162,7 @@ measure() {  # repetition size kind path
     "${RESULTS["$size,$path,$kind,$repetition"]} $unit" >&2
 }
 
-PATHS=(plain)
+PATHS=(plain plain-ids)
 ((PLAIN_ONLY)) || PATHS+=(bridge)
 for ((repetition = 1; repetition <= REPETITIONS; repetition++)); do
   for size in "${SIZES[@]}"; do
@@ -178,9 +180,9 @@ median() {  # format
 values() {  # size path kind: each repetition's value
   for ((r = 1; r <= REPETITIONS; r++)); do echo "${RESULTS["$1,$2,$3,$r"]:-}"; done
 }
-ratios() {  # size kind: bridge / plain of each repetition that has both
+ratios() {  # size kind baseline: bridge / baseline of each repetition that has both
   for ((r = 1; r <= REPETITIONS; r++)); do
-    local plain=${RESULTS["$1,plain,$2,$r"]:-} bridge=${RESULTS["$1,bridge,$2,$r"]:-}
+    local plain=${RESULTS["$1,$3,$2,$r"]:-} bridge=${RESULTS["$1,bridge,$2,$r"]:-}
     if [[ -n $plain && -n $bridge ]]; then
       awk -v b="$bridge" -v p="$plain" 'BEGIN { if (p > 0) print b / p }'
     fi
@@ -194,22 +196,28 @@ goal_met=1 goal_known=0
   echo "shmq-bridge against JetStream alone, on $machine"
   echo "3-node cluster on 127.0.0.1 (plain: file storage, 3 replicas); throughput at full speed,"
   echo "latency (p50, receive - send) at $RATE msg/s; medians of $REPETITIONS repetition(s), ratios:"
-  echo "the median of each repetition's bridge/plain ratio"
-  printf '%6s %13s %13s %11s %14s %15s %10s\n' size "plain msg/s" "bridge msg/s" "rate ratio" \
-    "plain p50 us" "bridge p50 us" "p50 ratio"
+  echo "the median of each repetition's bridge/baseline ratio. Baselines: plain, JetStream alone;"
+  echo "ids, JetStream alone with a Nats-Msg-Id on every message (as out publishes them)"
+  printf '%6s %11s %11s %11s %7s %7s %9s %9s %9s %7s %7s\n' size "plain msg/s" "ids msg/s" \
+    "bridge" "/plain" "/ids" "plain p50" "ids p50" "bridge" "/plain" "/ids"
   for size in "${SIZES[@]}"; do
-    rate_ratio=$(ratios "$size" throughput | median %.2f)
-    p50_ratio=$(ratios "$size" latency | median %.2f)
-    printf '%6s %13s %13s %11s %14s %15s %10s\n' "$size" \
+    rate_ratio=$(ratios "$size" throughput plain | median %.2f)
+    p50_ratio=$(ratios "$size" latency plain | median %.2f)
+    printf '%6s %11s %11s %11s %7s %7s %9s %9s %9s %7s %7s\n' "$size" \
       "$(values "$size" plain throughput | median %.0f)" \
+      "$(values "$size" plain-ids throughput | median %.0f)" \
       "$(values "$size" bridge throughput | median %.0f)" "$rate_ratio" \
+      "$(ratios "$size" throughput plain-ids | median %.2f)" \
       "$(values "$size" plain latency | median %.0f)" \
-      "$(values "$size" bridge latency | median %.0f)" "$p50_ratio"
+      "$(values "$size" plain-ids latency | median %.0f)" \
+      "$(values "$size" bridge latency | median %.0f)" "$p50_ratio" \
+      "$(ratios "$size" latency plain-ids | median %.2f)"
     if [[ $rate_ratio != - && $p50_ratio != - ]]; then
       goal_known=1
       awk -v r="$rate_ratio" -v l="$p50_ratio" 'BEGIN { exit !(r >= 0.8 && l <= 1.2) }' || goal_met=0
     fi
   done
+  echo "(msg/s at full speed; p50 in us at $RATE msg/s)"
   verdict="not measured (no bridge results)"
   ((goal_known)) && verdict=$( ((goal_met)) && echo met || echo "NOT met")
   echo "goal: bridge rate >= 0.8 x plain and bridge p50 <= 1.2 x plain: $verdict"

@@ -111,7 +111,8 @@ void write_note(layout::ProcessEntry& entry, std::string_view note) noexcept {
   for (std::size_t w = 0; w < layout::kNoteWords; ++w) {
     std::uint64_t word = 0;
     const std::size_t at = w * sizeof word;
-    if (at < note.size()) std::memcpy(&word, note.data() + at, std::min(sizeof word, note.size() - at));
+    if (at < note.size())
+      std::memcpy(&word, note.data() + at, std::min(sizeof word, note.size() - at));
     // relaxed: a display hint; a reader racing a rewrite may mix two notes, nothing worse.
     entry.note[w].store(word, std::memory_order_relaxed);
   }

@@ -497,7 +497,8 @@ TEST_CASE("a single consumer holds the batches it takes ahead until it releases 
   Consumer next(queue.name(), OpenMode::open_only);
   std::vector<std::byte> out;
   std::string seen;
-  while (next.try_get(out) == Status::ok) seen.append(reinterpret_cast<const char*>(out.data()), out.size());
+  while (next.try_get(out) == Status::ok)
+    seen.append(reinterpret_cast<const char*>(out.data()), out.size());
   CHECK(seen == "bcde");
 }
 
