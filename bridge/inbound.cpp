@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -118,7 +119,7 @@ class Inbound {
       // Ended in the queue before the marker is acknowledged: killed in between, the successor
       // meets the marker again and ends a stream that has already ended, which is harmless.
       producer_.end_stream();
-      (void)natsMsg_AckSync(list.Msgs[put], nullptr, nullptr);
+      acknowledge_marker(list.Msgs[put]);
       ++put;
     }
     for (int k = put; k < list.Count; ++k) (void)natsMsg_Nak(list.Msgs[k], nullptr);
@@ -143,6 +144,17 @@ class Inbound {
   // fetched more, and what it duplicates is at most this batch.
   void acknowledge(natsMsgList& list, int count) {
     for (int k = 0; k < count; ++k) (void)natsMsg_Ack(list.Msgs[k], nullptr);
+  }
+
+  // Acknowledges the end marker and waits until JetStream has it, until --timeout: a marker
+  // left unacknowledged would be delivered again and end the next stream before it began.
+  void acknowledge_marker(natsMsg* marker) {
+    const Clock::time_point give_up = settings_.common.deadline();
+    for (;;) {
+      const natsStatus status = natsMsg_AckSync(marker, nullptr, nullptr);
+      if (status == NATS_OK || Clock::now() >= give_up) return;
+      if (!cli::pause_unless_stopped(kRetryPause)) return;
+    }
   }
 
   void refuse(Status status, std::size_t size) {
@@ -172,9 +184,11 @@ int run_in(const BridgeSettings& settings, const std::atomic<bool>& stop) {
   NatsSession session(settings.nats, settings.common.deadline(), stop);
   wait_for_stream(session.js(), settings.stream, settings.common.deadline(), settings.program(),
                   settings.common.quiet);
-  natsSubscription* subscription =
+  // Destroyed, never unsubscribed, however the run ends: the durable stays for a successor.
+  const std::unique_ptr<natsSubscription, decltype(&natsSubscription_Destroy)> subscription(
       bind_durable(session.js(), {settings.stream, settings.durable, settings.ack_wait,
-                                  std::max<std::int64_t>(std::int64_t{settings.batch} * 4, 1024)});
+                                  std::max<std::int64_t>(std::int64_t{settings.batch} * 4, 1024)}),
+      natsSubscription_Destroy);
   RunReport report(settings);
   const auto note = [&] {
     return "bridge in from " + session.connected_url() + " stream " + settings.stream +
@@ -182,25 +196,20 @@ int run_in(const BridgeSettings& settings, const std::atomic<bool>& stop) {
   };
   const std::string first_note = note();
   AttachOptions attach{settings.common.wait, &stop};
-  attach.ends_explicitly = !settings.follow;
+  // With --follow too: it never ends the stream, and killed it owes what it would have carried.
+  attach.ends_explicitly = true;
   attach.note = first_note;
-  int exit_code = cli::kExitOk;
-  {
-    Producer producer(settings.common.name, settings.common.open_mode(), settings.common.config,
-                      attach);
-    cli::report_repairs(report.program.c_str(), settings.common, producer.reaped_at_attach(),
-                        producer.replaced_abandoned());
-    Inbound inbound(settings, subscription, producer, report);
-    for (;;) {
-      if (report.tell_connection_events(session)) producer.set_note(note());
-      const auto result = inbound.step();
-      if (result != Inbound::Result::more) break;
-    }
-    producer.close();  // after end_stream(), or leaving the end owed for a successor
-    exit_code = report.finish(settings, {{"reconnects", session.reconnects()}});
+  Producer producer(settings.common.name, settings.common.open_mode(), settings.common.config,
+                    attach);
+  cli::report_repairs(report.program.c_str(), settings.common, producer.reaped_at_attach(),
+                      producer.replaced_abandoned());
+  Inbound inbound(settings, subscription.get(), producer, report);
+  for (;;) {
+    if (report.tell_connection_events(session)) producer.set_note(note());
+    if (inbound.step() != Inbound::Result::more) break;
   }
-  natsSubscription_Destroy(subscription);  // not unsubscribed: the durable stays
-  return exit_code;
+  producer.close();  // after end_stream(), or leaving the end owed for a successor
+  return report.finish(settings, {{"reconnects", session.reconnects()}});
 }
 
 }  // namespace shmq::bridge

@@ -14,8 +14,8 @@
 namespace shmq::bridge {
 
 inline constexpr const char* kMsgIdHeader = "Nats-Msg-Id";  // JetStream's de-duplication key
-// Present (its value the queue's incarnation) on the header-only message `out` publishes when
-// its queue's stream has ended.
+// Present (its value the marker's id, which names the queue) on the header-only message `out`
+// publishes when its queue's stream has ended.
 inline constexpr const char* kEndOfStreamHeader = "Shmq-End-Of-Stream";
 
 // "<incarnation as 16 hex digits>-<position>-<record>", with no allocation per message.

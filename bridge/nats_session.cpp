@@ -40,6 +40,16 @@ std::string describe(natsStatus status) {
 
 NatsSession::NatsSession(const NatsSettings& settings, Clock::time_point until,
                          const std::atomic<bool>& stop, jsOptions* js_options) {
+  try {
+    connect(settings, until, stop, js_options);
+  } catch (...) {
+    release();  // a constructor that throws runs no destructor
+    throw;
+  }
+}
+
+void NatsSession::connect(const NatsSettings& settings, Clock::time_point until,
+                          const std::atomic<bool>& stop, jsOptions* js_options) {
   check(natsOptions_Create(&options_), "cannot set up the NATS client");
   std::vector<const char*> urls;
   bool secure = false;
@@ -91,9 +101,16 @@ NatsSession::NatsSession(const NatsSettings& settings, Clock::time_point until,
 }
 
 NatsSession::~NatsSession() {
+  release();
+}
+
+void NatsSession::release() noexcept {
   jsCtx_Destroy(js_);
   natsConnection_Destroy(connection_);
   natsOptions_Destroy(options_);
+  js_ = nullptr;
+  connection_ = nullptr;
+  options_ = nullptr;
 }
 
 std::string NatsSession::connected_url() const {

@@ -64,6 +64,9 @@ class NatsSession {
   }
 
  private:
+  void connect(const NatsSettings& settings, Clock::time_point until, const std::atomic<bool>& stop,
+               jsOptions* js_options);
+  void release() noexcept;
   static void on_disconnected(natsConnection*, void* closure);
   static void on_reconnected(natsConnection*, void* closure);
 

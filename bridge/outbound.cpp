@@ -84,6 +84,13 @@ class AckBook {
     progress_ = Clock::now();
   }
 
+  // Every flight leaves the book (the run stops with some in the air): answers that come later
+  // find none to write to.
+  void clear() {
+    const std::lock_guard lock(mutex_);
+    flights_.clear();
+  }
+
   // The flight leaves the book: no answer can reach it any more.
   void land(Flight& flight) {
     const std::lock_guard lock(mutex_);
@@ -225,7 +232,7 @@ class Outbound {
       natsMsg* marker = nullptr;
       natsStatus status = natsMsg_Create(&marker, settings_.subject.c_str(), nullptr, nullptr, 0);
       if (status == NATS_OK) status = natsMsgHeader_Set(marker, kMsgIdHeader, id.c_str());
-      if (status == NATS_OK) status = natsMsgHeader_Set(marker, kEndOfStreamHeader, "1");
+      if (status == NATS_OK) status = natsMsgHeader_Set(marker, kEndOfStreamHeader, id.c_str());
       jsPubAck* ack = nullptr;
       jsErrCode code = static_cast<jsErrCode>(0);
       if (status == NATS_OK) {
@@ -239,6 +246,9 @@ class Outbound {
       if (!cli::pause_unless_stopped(kRetryPause)) return Result::stopped;
     }
   }
+
+  // Forgets every flight: the run stops, and answers still to come must find none.
+  void ground_all() { book_.clear(); }
 
   [[nodiscard]] std::uint64_t republished() const noexcept { return republished_; }
   [[nodiscard]] std::uint64_t refused() const noexcept { return refused_; }
@@ -301,14 +311,15 @@ class Outbound {
 
 }  // namespace
 
-// Whether the queue's stream had ended when we attached: producers came and all left, and
-// every message they put was finished. A consumer attaching then waits for the next producer;
-// we carry the end instead, which a predecessor killed before its marker was acknowledged owes.
+// Whether the queue's stream had ended when we attached: producers came and all left, every
+// message they put was finished, and none that ends only explicitly (`in`) still owes the end. A
+// consumer attaching then waits for the next producer; we carry the end instead, which a
+// predecessor killed before its marker was acknowledged owes.
 bool stream_ended_before(const BridgeSettings& settings) {
   const QueueSnapshot queue = inspect_queue(settings.common.name, settings.common.config);
   return queue.producers_ever != 0 && queue.count(layout::Role::producer, true) == 0 &&
          queue.count(layout::Role::producer, false) == 0 && queue.depth == 0 &&
-         queue.messages_in == queue.messages_out;
+         queue.messages_in == queue.messages_out && !queue.end_owed;
 }
 
 // The ring side of out: takes batches and lets them fly, up to kMaxFlights at once (what arrives
@@ -326,7 +337,15 @@ bool carry_stream(const BridgeSettings& settings, Consumer& consumer, Outbound& 
     return false;
   };
   std::deque<Flight> flights;  // a deque: a flight stays where it is while others come and go
-  bool corrupt = false;        // a corrupt batch: what was good in it flies, then the run stops
+  // However the loop ends, no answer from the library's thread may reach a flight after it.
+  struct Grounding {
+    Outbound& outbound;
+    ~Grounding() { outbound.ground_all(); }
+  } grounding{outbound};
+  // A multi-consumer queue holds one batch per consumer: take_ahead() would be take(), which
+  // releases the batch in flight before JetStream has acknowledged it.
+  const std::size_t max_flights = consumer.geometry().multi_consumer ? 1 : kMaxFlights;
+  bool corrupt = false;  // a corrupt batch: what was good in it flies, then the run stops
   for (;;) {
     if (report.tell_connection_events(session)) consumer.set_note(note());
     if (flights.empty()) {
@@ -348,11 +367,15 @@ bool carry_stream(const BridgeSettings& settings, Consumer& consumer, Outbound& 
       outbound.launch(flight);
       continue;
     }
-    if (flights.size() < kMaxFlights && !corrupt) {
+    if (flights.size() < max_flights && !corrupt) {
       Flight& flight = flights.emplace_back();
       flight.batch.keep_ids(true);
       const Status status = consumer.take_ahead(flight.batch, settings.max_pending, Clock::now());
-      if ((status == Status::ok || status == Status::corrupt) && !flight.batch.empty()) {
+      // A batch of skipped slots only (a producer died mid-write) flies too, empty: it is held,
+      // and goes back in its turn.
+      const bool took =
+          !flight.batch.empty() || flight.batch.skipped() + flight.batch.corrupt() != 0;
+      if ((status == Status::ok || status == Status::corrupt) && took) {
         corrupt = status == Status::corrupt;
         outbound.launch(flight);
       } else {
@@ -360,7 +383,7 @@ bool carry_stream(const BridgeSettings& settings, Consumer& consumer, Outbound& 
         if (status != Status::ok && status != Status::timeout) return stop(status);
       }
     }
-    const bool room_for_more = flights.size() < kMaxFlights && !corrupt;
+    const bool room_for_more = flights.size() < max_flights && !corrupt;
     const auto until = Clock::now() + (room_for_more ? Clock::duration(kLookForMore)
                                                      : Clock::duration(kWaitSlice));
     switch (outbound.tend(flights.front(), until)) {

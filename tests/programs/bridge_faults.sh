@@ -14,14 +14,16 @@ MAX_ACK_PENDING=1024  # the durable's, as `in` creates it: the most one killed n
 start_cluster
 
 # Starts producer -> Q_A -> out -> stream -> in -> Q_B -> consumer for `count` messages, the
-# producer paced (--delay) so that faults land mid-stream. Sets qa, qb, stream, consumer.
-start_flow() {  # tag count
+# producer paced (--delay) so that faults land mid-stream. Further arguments go to out (which
+# creates Q_A). Sets qa, qb, stream, consumer.
+start_flow() {  # tag count [out-options...]
   local tag=$1 count=$2
+  shift 2
   new_queue "$tag-a"; qa=$Q
   new_queue "$tag-b"; qb=$Q
   stream="F_$tag"
   supervise "$tag-out" out --queue "$qa" --nats "$URLS" --stream "$stream" --subject "f.$tag" \
-    --timeout 60 --quiet
+    --timeout 60 --quiet "$@"
   supervise "$tag-in" in --queue "$qb" --nats "$URLS" --stream "$stream" --durable "d_$tag" \
     --batch "$BATCH" --ack-wait 2 --timeout 60 --quiet
   start "$CONSUMER" --name "$qb" --verify-checksum --record "$WORK/$tag.records" --timeout 90 \
@@ -60,6 +62,13 @@ finish_flow kills $((BATCH + MAX_ACK_PENDING))
 echo "  out restarted $(cat "$WORK/kills-out.restarts"), in $(cat "$WORK/kills-in.restarts") times; node $leader killed"
 [[ $(cat "$WORK/kills-out.restarts") -ge 1 && $(cat "$WORK/kills-in.restarts") -ge 1 ]] ||
   fail "a killed bridge was not restarted"
+
+echo "a multi-consumer Q_A (one batch in flight at a time): kill -9 of out twice"
+start_flow multi 20000 --consumers multi
+wait_until "messages through" test -s "$WORK/multi.records"
+pause_random 0.2 1; kill_bridge multi-out
+pause_random 0.5 1; kill_bridge multi-out
+finish_flow multi 0
 
 echo "the whole cluster down for 10 s mid-stream: nothing lost, the producer felt backpressure"
 start_flow outage 30000
