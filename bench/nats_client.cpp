@@ -2,11 +2,11 @@
 
 #include <stdexcept>
 
+#include "jetstream_setup.hpp"
+
 namespace shmq::nats_bench {
 namespace {
 
-using StreamInfo = std::unique_ptr<jsStreamInfo, Destroyer<jsStreamInfo_Destroy>>;
-using ConsumerInfo = std::unique_ptr<jsConsumerInfo, Destroyer<jsConsumerInfo_Destroy>>;
 using Options = std::unique_ptr<natsOptions, Destroyer<natsOptions_Destroy>>;
 
 }  // namespace
@@ -44,65 +44,28 @@ JetStream jetstream(natsConnection* connection, jsOptions* options) {
 }
 
 void ensure_stream(jsCtx* js, const Settings& settings) {
-  jsStreamInfo* found = nullptr;
-  jsErrCode code{};
-  const natsStatus status = js_GetStreamInfo(&found, js, settings.stream.c_str(), nullptr, &code);
-  const StreamInfo existing(found);
-  if (status == NATS_OK) return;
-  if (status != NATS_NOT_FOUND && code != JSStreamNotFoundErr) {
-    check(status, "looking up stream " + settings.stream, code);
-  }
-  jsStreamConfig config;
-  jsStreamConfig_Init(&config);
-  const char* subjects[] = {settings.subject.c_str()};
-  config.Name = settings.stream.c_str();
-  config.Subjects = subjects;
-  config.SubjectsLen = 1;
-  config.Storage = js_FileStorage;
-  config.Replicas = settings.replicas;
-  jsStreamInfo* created = nullptr;
-  check(js_AddStream(&created, js, &config, nullptr, &code), "creating stream " + settings.stream,
-        code);
-  const StreamInfo made(created);
+  // As shmq-bridge out creates its stream: the same storage, replicas and duplicate window.
+  (void)bridge::ensure_stream(js, {settings.stream, settings.subject, settings.replicas});
+}
+
+// The durable as the benchmark wants it: created before the first publish, so that what an
+// earlier run left in the stream is not this run's; room for the batch being acked and the next
+// ones fetched (the server's default of 1000 would throttle fetches of more than a few hundred).
+bridge::DurableWanted durable_wanted(const Settings& settings) {
+  return {settings.stream,
+          settings.durable,
+          std::chrono::seconds(30),
+          4 * static_cast<std::int64_t>(settings.batch),
+          true,
+          settings.subject};
 }
 
 void ensure_durable(jsCtx* js, const Settings& settings) {
-  jsConsumerInfo* found = nullptr;
-  jsErrCode code{};
-  const natsStatus status = js_GetConsumerInfo(&found, js, settings.stream.c_str(),
-                                               settings.durable.c_str(), nullptr, &code);
-  const ConsumerInfo existing(found);
-  if (status == NATS_OK) return;
-  if (status != NATS_NOT_FOUND && code != JSConsumerNotFoundErr) {
-    check(status, "looking up consumer " + settings.durable, code);
-  }
-  jsConsumerConfig config;
-  jsConsumerConfig_Init(&config);
-  config.Durable = settings.durable.c_str();
-  config.AckPolicy = js_AckExplicit;
-  // Created before the first publish: what an earlier run left in the stream is not this run's.
-  config.DeliverPolicy = js_DeliverNew;
-  config.FilterSubject = settings.subject.c_str();
-  // Room for the batch being acked and the next ones fetched: the server's default (1000)
-  // would throttle fetches of more than a few hundred.
-  config.MaxAckPending = 4 * static_cast<int64_t>(settings.batch);
-  jsConsumerInfo* created = nullptr;
-  check(js_AddConsumer(&created, js, settings.stream.c_str(), &config, nullptr, &code),
-        "creating consumer " + settings.durable, code);
-  const ConsumerInfo made(created);
+  bridge::ensure_durable(js, durable_wanted(settings));
 }
 
 Subscription bind_durable(jsCtx* js, const Settings& settings) {
-  jsSubOptions options;
-  jsSubOptions_Init(&options);
-  options.Stream = settings.stream.c_str();
-  options.Consumer = settings.durable.c_str();
-  natsSubscription* subscription = nullptr;
-  jsErrCode code{};
-  check(js_PullSubscribe(&subscription, js, settings.subject.c_str(), settings.durable.c_str(),
-                         nullptr, &options, &code),
-        "binding to consumer " + settings.durable, code);
-  return Subscription(subscription);
+  return Subscription(bridge::bind_durable(js, durable_wanted(settings)));
 }
 
 }  // namespace shmq::nats_bench

@@ -41,7 +41,8 @@ class Library {
 // A JetStream context on `connection`; `options` (asynchronous publishing) may be null.
 [[nodiscard]] JetStream jetstream(natsConnection* connection, jsOptions* options = nullptr);
 
-// Creates settings.stream (file storage, settings.replicas, on settings.subject) unless it exists.
+// Creates settings.stream (file storage, settings.replicas, on settings.subject) unless it exists,
+// as shmq-bridge out does (bridge/jetstream_setup.hpp); refuses one of other subjects.
 void ensure_stream(jsCtx* js, const Settings& settings);
 // Creates the durable pull consumer settings.durable (explicit acks, messages published from
 // now on, settings.subject only) unless it exists.

@@ -98,7 +98,7 @@ void wait_for_stream(jsCtx* js, const std::string& stream, Clock::time_point unt
   }
 }
 
-natsSubscription* bind_durable(jsCtx* js, const DurableWanted& wanted) {
+void ensure_durable(jsCtx* js, const DurableWanted& wanted) {
   jsConsumerInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   natsStatus status =
@@ -108,7 +108,8 @@ natsSubscription* bind_durable(jsCtx* js, const DurableWanted& wanted) {
     jsConsumerConfig_Init(&config);
     config.Durable = wanted.name.c_str();
     config.AckPolicy = js_AckExplicit;
-    config.DeliverPolicy = js_DeliverAll;
+    config.DeliverPolicy = wanted.from_now ? js_DeliverNew : js_DeliverAll;
+    if (!wanted.subject.empty()) config.FilterSubject = wanted.subject.c_str();
     config.AckWait = wanted.ack_wait.count();
     config.MaxAckPending = wanted.max_ack_pending;
     status = js_AddConsumer(&info, js, wanted.stream.c_str(), &config, nullptr, &code);
@@ -118,12 +119,18 @@ natsSubscription* bind_durable(jsCtx* js, const DurableWanted& wanted) {
     refuse("cannot set up durable consumer '" + wanted.name + "' of stream '" + wanted.stream + "'",
            status, code);
   }
+}
+
+natsSubscription* bind_durable(jsCtx* js, const DurableWanted& wanted) {
+  ensure_durable(js, wanted);
+  jsErrCode code = static_cast<jsErrCode>(0);
   jsSubOptions options;
   jsSubOptions_Init(&options);
   options.Stream = wanted.stream.c_str();
   options.Consumer = wanted.name.c_str();
   natsSubscription* subscription = nullptr;
-  status = js_PullSubscribe(&subscription, js, nullptr, nullptr, nullptr, &options, &code);
+  const natsStatus status =
+      js_PullSubscribe(&subscription, js, nullptr, nullptr, nullptr, &options, &code);
   if (status != NATS_OK) {
     refuse("cannot bind to durable consumer '" + wanted.name + "'", status, code);
   }

@@ -15,7 +15,7 @@ namespace shmq::bridge {
 
 struct StreamWanted {
   std::string name;
-  std::string subject;
+  std::string subject{};
   int replicas = 3;
   std::chrono::nanoseconds duplicate_window{std::chrono::minutes(2)};
   std::int32_t max_message_size = -1;  // bytes, headers included; -1: the server's limit
@@ -41,10 +41,16 @@ struct DurableWanted {
   std::string name;
   std::chrono::nanoseconds ack_wait{std::chrono::seconds(30)};
   std::int64_t max_ack_pending = 1024;
+  // Only what is published from its creation on (else from the stream's start), and only on
+  // this subject ("": all of the stream's).
+  bool from_now = false;
+  std::string subject{};
 };
 
-// Creates the durable pull consumer (explicit acks, from the stream's start) unless it exists,
-// and binds a pull subscription to it. The subscription is destroyed, never unsubscribed: the
+// Creates the durable pull consumer (explicit acks) unless it exists.
+void ensure_durable(jsCtx* js, const DurableWanted& wanted);
+
+// ensure_durable(), then binds a pull subscription to the durable. The subscription is destroyed, never unsubscribed: the
 // durable outlives the bridge, and its successor goes on from where it stopped.
 [[nodiscard]] natsSubscription* bind_durable(jsCtx* js, const DurableWanted& wanted);
 
