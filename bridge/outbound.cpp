@@ -205,7 +205,11 @@ class Outbound {
   // refused, and the batch may go back to the ring. What failed is published again (same ids)
   // until JetStream acknowledges it, or --timeout passes without any acknowledgement.
   Result tend(Flight& flight, Clock::time_point until) {
-    if (!book_.wait(flight, until)) return past_patience() ? Result::timeout : Result::flying;
+    if (!book_.wait(flight, until)) {
+      if (!past_patience()) return Result::flying;
+      tell_stall(flight.batch.size(), "no answer at all");
+      return Result::timeout;
+    }
     std::string why;
     const auto failed = book_.take_failed(flight, why);
     if (failed.empty()) {

@@ -4,8 +4,11 @@
 #  - kill -9 of `out`, of `in` and of the stream's leader node at random moments mid-stream,
 #    the bridges restarted as a supervisor would: lost 0, corrupt 0, duplicates within the
 #    bound the README states (--batch per killed `in`, MaxAckPending per killed node);
+#  - a multi-consumer Q_A (one batch in flight), out killed twice: lost 0, no duplicates;
 #  - the whole cluster stopped for 10 s mid-stream, then started: lost 0, and the producer
-#    felt backpressure (the ring filled while JetStream was away).
+#    felt backpressure (the ring filled while JetStream was away);
+#  - the cluster down for longer than out's --timeout: out says why and exits 4, and the
+#    successor started once the cluster is back carries the rest: lost 0.
 source "$(dirname "$0")/lib.sh" "$1"
 source "$(dirname "$0")/bridge_lib.sh"
 LIMIT=120
@@ -82,4 +85,28 @@ waits=$("$BIN/shmq" stat "$qa" --json | python3 -c 'import json,sys; print(json.
 grep -q "JetStream has not acknowledged" "$WORK/outage-out.log" ||
   fail "out did not say that JetStream stopped acknowledging: $(cat "$WORK/outage-out.log")"
 echo "  the producer slept $waits times on a full ring"
+
+echo "the cluster down for longer than out's --timeout: out exits 4, its successor carries the rest"
+new_queue late-a; qa=$Q
+new_queue late-b; qb=$Q
+start "$BRIDGE" out --queue "$qa" --nats "$URLS" --stream F_late --subject f.late --timeout 3 \
+  --quiet 2> "$WORK/late-out.err"
+impatient=${PIDS[-1]}
+supervise late-in in --queue "$qb" --nats "$URLS" --stream F_late --durable d_late \
+  --batch "$BATCH" --ack-wait 2 --timeout 60 --quiet
+start "$CONSUMER" --name "$qb" --verify-checksum --record "$WORK/late.records" --timeout 90 --quiet
+consumer=${PIDS[-1]}
+wait_for_queue "$qa"
+start "$PRODUCER" --name "$qa" --count 20000 --size 64 --delay 0.0002 \
+  --progress "$WORK/late.progress" --quiet
+producer=${PIDS[-1]}
+wait_until "messages through" test -s "$WORK/late.records"
+cluster down > /dev/null
+expect_exit "$impatient" 4 "out, the cluster gone for longer than its --timeout"
+grep -q "JetStream has not acknowledged" "$WORK/late-out.err" ||
+  fail "out did not say why it waited: $(cat "$WORK/late-out.err")"
+cluster up > /dev/null
+supervise late-out out --queue "$qa" --nats "$URLS" --stream F_late --subject f.late \
+  --timeout 60 --quiet
+finish_flow late $((BATCH + MAX_ACK_PENDING))
 echo "PASS"

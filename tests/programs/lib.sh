@@ -10,7 +10,14 @@ QUEUES=()
 PIDS=()
 
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  # The program under each timeout(1) wrapper first: killed alone, a wrapper leaves it running.
+  local pid child
+  for pid in "${PIDS[@]}"; do
+    for child in $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do
+      kill -9 "$child" 2>/dev/null || true
+    done
+    kill -9 "$pid" 2>/dev/null || true
+  done
   for queue in "${QUEUES[@]}"; do
     rm -f "/dev/shm/$queue" 2>/dev/null || rmdir "/dev/shm/$queue" 2>/dev/null || true
   done
