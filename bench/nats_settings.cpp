@@ -1,8 +1,8 @@
 #include "nats_settings.hpp"
 
 #include <boost/program_options.hpp>
-#include <sstream>
 
+#include "nats_session.hpp"
 #include "nats_workload.hpp"
 #include "options.hpp"
 
@@ -20,16 +20,6 @@ constexpr const char* kSynopsis =
     "duplicates, corrupt, seconds (first send to last receive), msgs_per_sec, p50_us, p99_us\n"
     "(receive time - send time), outcome. Measure throughput at --rate 0 and latency at a\n"
     "paced rate.";
-
-std::vector<std::string> split_urls(const std::string& text) {
-  std::vector<std::string> urls;
-  std::stringstream stream(text);
-  for (std::string url; std::getline(stream, url, ',');) {
-    if (!url.empty()) urls.push_back(url);
-  }
-  if (urls.empty()) throw cli::UsageError("--url needs at least one URL");
-  return urls;
-}
 
 void add_options(po::options_description& description) {
   // One option to a paragraph, as in shared/cli/options.cpp: the formatter would run them on.
@@ -74,7 +64,7 @@ std::optional<std::string> given(const po::variables_map& values, const char* op
 }
 
 void read_plain_options(const po::variables_map& values, Settings& settings) {
-  if (auto text = given(values, "url")) settings.urls = split_urls(*text);
+  if (auto text = given(values, "url")) settings.urls = bridge::split_urls(*text, "url");
   if (auto text = given(values, "stream")) settings.stream = *text;
   if (auto text = given(values, "subject")) settings.subject = *text;
   if (auto text = given(values, "durable")) settings.durable = *text;

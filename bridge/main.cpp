@@ -2,7 +2,6 @@
 // messages to a stream; `in` fills a queue from a durable consumer of that stream.
 #include <climits>
 #include <iostream>
-#include <sstream>
 #include <string>
 
 #include "bridge_settings.hpp"
@@ -46,17 +45,6 @@ constexpr const char* kSynopsis =
     "leaves it in the stream, unacknowledged, and exits 6. `shmq stat` shows a bridge beside\n"
     "its queue's other processes, with what it is connected to.";
 
-std::vector<std::string> split_urls(const std::string& text) {
-  std::vector<std::string> urls;
-  std::istringstream in(text);
-  for (std::string url; std::getline(in, url, ',');) {
-    if (url.empty()) throw UsageError("--nats has an empty URL in '" + text + "'");
-    urls.push_back(url);
-  }
-  if (urls.empty()) throw UsageError("--nats needs at least one URL");
-  return urls;
-}
-
 std::string required(const po::variables_map& values, const char* option, const char* for_what) {
   if (!values.count(option)) {
     throw UsageError(std::string(for_what) + " needs --" + option);
@@ -80,7 +68,7 @@ BridgeSettings read_settings(const po::variables_map& values) {
   } else if (values["name"].defaulted()) {
     throw UsageError(std::string(program) + " needs --queue");
   }
-  settings.nats.urls = split_urls(values["nats"].as<std::string>());
+  settings.nats.urls = split_urls(values["nats"].as<std::string>(), "nats");
   settings.nats.client_name = program;
   settings.nats.send_at_once = settings.direction == Direction::in;
   if (values.count("creds")) settings.nats.creds = values["creds"].as<std::string>();

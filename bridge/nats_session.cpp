@@ -1,8 +1,10 @@
 #include "nats_session.hpp"
 
 #include <iostream>
+#include <sstream>
 
 #include "exit_codes.hpp"
+#include "options.hpp"
 #include "signals.hpp"
 
 namespace shmq::bridge {
@@ -23,6 +25,18 @@ bool is_tls(const std::string& url) {
 }
 
 }  // namespace
+
+std::vector<std::string> split_urls(const std::string& text, const char* option) {
+  std::vector<std::string> urls;
+  std::istringstream in(text);
+  for (std::string url; std::getline(in, url, ',');) {
+    if (url.empty())
+      throw cli::UsageError(std::string("--") + option + " has an empty URL in '" + text + "'");
+    urls.push_back(url);
+  }
+  if (urls.empty()) throw cli::UsageError(std::string("--") + option + " needs at least one URL");
+  return urls;
+}
 
 std::string describe(natsStatus status) {
   std::string text = natsStatus_GetText(status);

@@ -26,6 +26,10 @@ class BridgeFailure : public std::runtime_error {
   int exit_code_;
 };
 
+// The URLs of "URL[,URL...]", as --nats (or --url) gives them; `option` names it in the
+// cli::UsageError for an empty one, or none.
+[[nodiscard]] std::vector<std::string> split_urls(const std::string& text, const char* option);
+
 // A status with the library's last error text for this thread, when it says more.
 [[nodiscard]] std::string describe(natsStatus status);
 
