@@ -17,8 +17,10 @@ MAX_ACK_PENDING=1024  # the durable's, as `in` creates it: the most one killed n
 start_cluster
 
 # Starts producer -> Q_A -> out -> stream -> in -> Q_B -> consumer for `count` messages, the
-# producer paced (--delay) so that faults land mid-stream. Further arguments go to out (which
-# creates Q_A). Sets qa, qb, stream, consumer.
+# producer paced (--delay) so that faults land mid-stream. Beside it a second producer that
+# sends nothing holds the stream open until finish_flow, so that a fault never finds the flow
+# ended (however slow the machine): a bridge killed then would not be running. Further
+# arguments go to out (which creates Q_A). Sets qa, qb, stream, consumer, producer, holder.
 start_flow() {  # tag count [out-options...]
   local tag=$1 count=$2
   shift 2
@@ -26,21 +28,26 @@ start_flow() {  # tag count [out-options...]
   new_queue "$tag-b"; qb=$Q
   stream="F_$tag"
   supervise "$tag-out" out --queue "$qa" --nats "$URLS" --stream "$stream" --subject "f.$tag" \
-    --timeout 60 --quiet "$@"
+    --timeout 60 --quiet --producers multi "$@"
   supervise "$tag-in" in --queue "$qb" --nats "$URLS" --stream "$stream" --durable "d_$tag" \
     --batch "$BATCH" --ack-wait 2 --timeout 60 --quiet
   start "$CONSUMER" --name "$qb" --verify-checksum --record "$WORK/$tag.records" --timeout 90 \
     --quiet
   consumer=${PIDS[-1]}
   wait_for_queue "$qa"
+  start_fifo_producer "$qa"
+  holder=$producer
   start "$PRODUCER" --name "$qa" --count "$count" --size 64 --delay 0.0002 \
-    --progress "$WORK/$tag.progress" --quiet
+    --progress "$WORK/$tag.progress" --quiet 7>&-
   producer=${PIDS[-1]}
 }
 
-# Waits for the flow to end (every program exits 0) and accounts for every message.
+# Ends the stream (the holder leaves), waits for the flow to end (every program exits 0) and
+# accounts for every message.
 finish_flow() {  # tag max-duplicates
   local tag=$1
+  exec 7>&-
+  expect_exit "$holder" 0 "$tag: the producer holding the stream open"
   expect_exit "$producer" 0 "$tag: producer"
   expect_exit "$consumer" 0 "$tag: consumer (end of stream across the bridges)"
   "$BIN/shmq-tally" --records "$WORK/$tag.records" --progress "$WORK/$tag.progress" \

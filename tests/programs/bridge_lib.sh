@@ -22,8 +22,8 @@ cleanup_bridges() {
 }
 trap cleanup_bridges EXIT
 
-cluster() {  # command [args]
-  timeout -k 5 120 bash "$CLUSTER" "$@" --dir "$NATS_DIR" --base-port "$BASE"
+cluster() {  # command [args]; the servers it starts must not hold a test's FIFO open (fd 7)
+  timeout -k 5 120 bash "$CLUSTER" "$@" --dir "$NATS_DIR" --base-port "$BASE" 7>&-
 }
 
 start_cluster() {
