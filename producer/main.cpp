@@ -90,9 +90,11 @@ Settings read_settings(const po::variables_map& values) {
     throw UsageError("--input cannot be combined with --count or --size");
   }
   if (settings.size != 0 && settings.count == 0) throw UsageError("--size needs --count");
-  if (settings.size != 0 && settings.common.config.slot_size &&
-      settings.size > *settings.common.config.slot_size) {
-    throw UsageError("--size is larger than --slot-size");
+  const QueueConfig& config = settings.common.config;
+  if (config.capacity && config.slot_size &&
+      settings.size > config.geometry_to_create().max_message_size()) {
+    throw UsageError("--size is larger than the largest message of --capacity x --slot-size "
+                     "(a quarter of the ring, or one slot)");
   }
   settings.producer_id = values.count("producer-id")
                              ? parse_id(values["producer-id"].as<std::string>(), "producer-id")
@@ -137,6 +139,17 @@ bool still_in_queue(Producer& producer) {
   return producer.claim(none, 0, Clock::time_point::min()) != Status::lost;
 }
 
+// Counts `messages` and `bytes` the queue accepted: keeps --progress FILE and the progress line
+// current, and paces with --delay.
+void count_sent(const Producer& producer, std::uint64_t messages, std::uint64_t bytes,
+                const Settings& settings, Progress& progress) {
+  progress.messages += messages;
+  progress.bytes += bytes;
+  progress.file.record(progress.messages);
+  if (progress.line.due()) progress.line.draw(progress.messages, progress.bytes, producer.depth());
+  if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
+}
+
 // Publishes a filled batch of `messages` and `bytes` in all and counts it as accepted only if the
 // queue was not lost meanwhile; keeps --progress FILE and the progress line current, and paces
 // with --delay. Returns false (the run stops) if the queue was lost.
@@ -147,13 +160,29 @@ bool publish(Producer& producer, WriteBatch& batch, std::uint64_t messages, std:
     progress.stop_on(Status::lost, "producer", settings.common.name);
     return false;
   }
-  progress.messages += messages;
-  progress.bytes += bytes;
-  progress.file.record(progress.messages);
-  if (progress.line.due()) progress.line.draw(progress.messages, progress.bytes, producer.depth());
-  if (settings.delay.count() != 0) std::this_thread::sleep_for(settings.delay);
+  count_sent(producer, messages, bytes, settings, progress);
   return true;
 }
+
+// Puts one message larger than a slot (the library writes it in fragments), waiting at most
+// --timeout; counts it as publish() does. Returns false (the run stops) if it could not.
+bool put_large(Producer& producer, std::span<const std::byte> message, const Settings& settings,
+               Progress& progress) {
+  const Status status =
+      stop_requested()
+          ? Status::cancelled
+          : progress.notice->run(settings.common.deadline(), WaitingFor::room,
+                                 [&](Clock::time_point until) {
+                                   return producer.put_until(message, until);
+                                 });
+  if (status != Status::ok) {
+    progress.stop_on(status, "producer", settings.common.name);
+    return false;
+  }
+  count_sent(producer, 1, message.size(), settings, progress);
+  return true;
+}
+
 
 int open_input(const std::string& path) {
   if (path == "-") return STDIN_FILENO;
@@ -200,19 +229,16 @@ std::uint64_t fill_slot(const WriteBatch& batch, std::uint32_t i,
   return bytes;
 }
 
-// Sends the lines in `lines` in order, packed where they fit; stops at the first line that does
-// not fit a slot.
-bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
-                std::size_t first_line_number, const Settings& settings, Progress& progress) {
+// Sends lines[from, to), each no longer than a slot, in order, packed where they fit.
+bool send_slot_lines(Producer& producer, const std::vector<std::string_view>& lines,
+                     std::size_t from, std::size_t to, const Settings& settings,
+                     Progress& progress) {
   const std::uint32_t slot_size = producer.geometry().slot_size;
   const bool pack = packing(settings);
-  const auto fitting = static_cast<std::size_t>(
-      std::find_if(lines.begin(), lines.end(), [&](auto line) { return line.size() > slot_size; }) -
-      lines.begin());
   std::vector<std::size_t> slot_ends;  // where each slot of the next claim ends, in lines
-  for (std::size_t next = 0; next < fitting;) {
+  for (std::size_t next = from; next < to;) {
     // Up to --batch lines per claim, in the slots they take packed.
-    const std::size_t until = std::min<std::size_t>(fitting, next + settings.batch);
+    const std::size_t until = std::min<std::size_t>(to, next + settings.batch);
     slot_ends.clear();
     for (std::size_t at = next; at < until; at = slot_ends.back()) {
       slot_ends.push_back(slot_end(lines, at, until, slot_size, pack));
@@ -227,13 +253,37 @@ bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
     }
     if (!publish(producer, batch, next - first, bytes, settings, progress)) return false;
   }
-  if (fitting == lines.size()) return true;
-  std::cerr << "producer: line " << first_line_number + fitting << " is " << lines[fitting].size()
-            << " bytes, larger than the queue's slot size of " << slot_size
-            << " bytes; it and everything after it were not sent (the queue's slots hold "
-            << slot_size << " bytes; create it with a larger --slot-size)\n";
-  progress.stop(kExitRejected, "rejected");
-  return false;
+  return true;
+}
+
+// Sends the lines in `lines` in order: those that fit a slot packed where they fit, longer ones
+// in fragments; stops at the first line longer than the queue's largest message.
+bool send_lines(Producer& producer, const std::vector<std::string_view>& lines,
+                std::size_t first_line_number, const Settings& settings, Progress& progress) {
+  const Geometry& geometry = producer.geometry();
+  for (std::size_t next = 0; next < lines.size();) {
+    const auto longer = static_cast<std::size_t>(
+        std::find_if(lines.begin() + static_cast<std::ptrdiff_t>(next), lines.end(),
+                     [&](auto line) { return line.size() > geometry.slot_size; }) -
+        lines.begin());
+    if (!send_slot_lines(producer, lines, next, longer, settings, progress)) return false;
+    if (longer == lines.size()) return true;
+    const std::string_view line = lines[longer];
+    if (line.size() > geometry.max_message_size()) {
+      std::cerr << "producer: line " << first_line_number + longer << " is " << line.size()
+                << " bytes, larger than the queue's largest message of "
+                << geometry.max_message_size()
+                << " bytes; it and everything after it were not sent (a message may take a "
+                   "quarter of the ring: create the queue with more --capacity or a larger "
+                   "--slot-size)\n";
+      progress.stop(kExitRejected, "rejected");
+      return false;
+    }
+    if (settings.common.verbose) std::cerr << "Producer got message: " << line << "\n";
+    if (!put_large(producer, std::as_bytes(std::span(line)), settings, progress)) return false;
+    next = longer + 1;
+  }
+  return true;
 }
 
 void send_input(Producer& producer, int fd, const Settings& settings, Progress& progress) {
@@ -250,12 +300,25 @@ void send_input(Producer& producer, int fd, const Settings& settings, Progress& 
   if (stop_requested()) progress.stop_on(Status::cancelled, "producer", settings.common.name);
 }
 
-void send_generated(Producer& producer, const Settings& settings, Progress& progress) {
-  const std::uint32_t slot_size = producer.geometry().slot_size;
-  if (settings.size > slot_size) {
-    throw UsageError("--size " + std::to_string(settings.size) +
-                     " is larger than the queue's slot size " + std::to_string(slot_size));
+// --count messages of a --size larger than a slot: one at a time, each in fragments.
+void send_generated_large(Producer& producer, const Settings& settings, Progress& progress) {
+  const message_format::Writer writer(settings.producer_id, settings.size);
+  std::vector<std::byte> message(settings.size);
+  for (std::uint64_t sequence = 0; sequence < settings.count; ++sequence) {
+    writer.write(message, sequence);
+    if (!put_large(producer, message, settings, progress)) return;
   }
+}
+
+void send_generated(Producer& producer, const Settings& settings, Progress& progress) {
+  const Geometry& geometry = producer.geometry();
+  const std::uint32_t slot_size = geometry.slot_size;
+  if (settings.size > geometry.max_message_size()) {
+    throw UsageError("--size " + std::to_string(settings.size) +
+                     " is larger than the queue's largest message of " +
+                     std::to_string(geometry.max_message_size()) + " bytes (a quarter of its ring)");
+  }
+  if (settings.size > slot_size) return send_generated_large(producer, settings, progress);
   const message_format::Writer writer(settings.producer_id, settings.size);
   // As many to a slot as fit: one stamp, and fewer cache lines, for several.
   const std::uint32_t per_slot =

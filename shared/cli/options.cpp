@@ -174,9 +174,11 @@ void add_common_options(po::options_description& description) {
       ("slot-size", po::value<std::string>(),
        "payload bytes per slot when creating, K/M suffixes (default 1K); must match if given")
       ("producers", po::value<std::string>(),
-       "single|multi: how many producers may attach (when creating; default single)")
+       "multi|single: when creating, whether any number of producers may attach (default "
+       "multi) or only one (a second is refused)")
       ("consumers", po::value<std::string>(),
-       "single|multi: how many consumers may attach (when creating; default single)")
+       "multi|single: when creating, whether any number of consumers may attach (default "
+       "multi) or only one (a second is refused)")
       ("mode", po::value<std::string>(),
        "permission bits of a queue we create, in octal, and the most an existing queue may grant "
        "(default 0600; 0660 shares it with the group)")

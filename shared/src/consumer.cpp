@@ -179,7 +179,8 @@ struct Consumer::Impl : detail::HandleCore {
   }
 
   // Reads each slot's stamp, length and record count once and checks them before exposing the
-  // payload; a packed slot exposes its messages only if all of them parse.
+  // payload; a packed slot exposes its messages only if all of them parse, a message in
+  // fragments only if they are all there (it is copied whole into the batch).
   void fill(ReadBatch& batch) const {
     const std::uint32_t slot_size = ring.geometry().slot_size;
     const std::uint32_t ahead = ring.slots().prefetch_ahead();
@@ -187,17 +188,16 @@ struct Consumer::Impl : detail::HandleCore {
     for (std::uint32_t i = 0; i < batch.count_; ++i) {
       const std::uint64_t position = batch.first_ + i;
       if (i + ahead < batch.count_) ring.slots().prefetch(position + ahead, false);
-      auto& slot = ring.slots().header(position);
-      // acquire: pairs with the producer's release of the stamp; the payload is complete.
-      const std::uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
-      const std::uint32_t length = slot.length;
-      const std::uint32_t records = slot.records;
-      switch (judge_slot(stamp, length, position, slot_size)) {
+      // acquire (in fields()): pairs with the producer's release of the stamp.
+      const SlotFields slot = ring.slots().fields(position);
+      switch (judge_slot(slot.stamp, slot.length, position, slot_size)) {
         case SlotVerdict::message: {
           const std::size_t before = batch.messages_.size();
-          if (records == 0) {
-            batch.messages_.emplace_back(ring.slots().payload(position), length);
-          } else if (!unpack(batch, ring.slots().payload(position), length, records)) {
+          if (slot.records == 0) {
+            batch.messages_.emplace_back(ring.slots().payload(position), slot.length);
+          } else if (layout::is_fragment(slot.records)) {
+            i += assemble(batch, slot, position, batch.count_ - i) - 1;
+          } else if (!unpack(batch, ring.slots().payload(position), slot.length, slot.records)) {
             ++batch.corrupt_;
           }
           if (batch.keep_ids_) keep_ids(batch, position, before);
@@ -211,6 +211,35 @@ struct Consumer::Impl : detail::HandleCore {
           break;
       }
     }
+  }
+
+  // The message in fragments whose slot `first` at `position` begins the batch's last
+  // `available` slots: copied whole into the batch if it is all there (else counted corrupt; a
+  // fragment whose first is not there, skipped: its producer died stamping them). Returns the
+  // slots it spans.
+  std::uint32_t assemble(ReadBatch& batch, const SlotFields& first, std::uint64_t position,
+                         std::uint32_t available) const {
+    if (!layout::is_first_fragment(first.records)) {
+      ++batch.skipped_;
+      return 1;
+    }
+    const std::uint32_t slot_size = ring.geometry().slot_size;
+    std::vector<std::byte>& whole = batch.next_assembly();
+    whole.reserve(std::size_t{std::min(layout::fragments_after(first.records) + 1, available)} *
+                  slot_size);
+    const FragmentVerdict verdict = judge_fragments(
+        first, position, slot_size, available,
+        [&](std::uint32_t j) { return ring.slots().fields(position + j); },
+        [&](std::uint32_t j, std::uint32_t length) {
+          const std::byte* payload = ring.slots().payload(position + j);
+          whole.insert(whole.end(), payload, payload + length);
+        });
+    if (verdict.whole) {
+      batch.messages_.emplace_back(whole.data(), whole.size());
+    } else {
+      ++batch.corrupt_;
+    }
+    return verdict.slots;
   }
 
   // Names the messages of the slot at `position`, the batch's from index `first` on.
@@ -354,7 +383,11 @@ Status Consumer::get_until(std::vector<std::byte>& out, Clock::time_point until)
     // A packed slot holds several messages: hand them out one per call, then release the slot.
     if (self.one_by_one_next < self.one_by_one.size()) {
       const auto message = self.one_by_one[self.one_by_one_next++];
-      out.assign(message.begin(), message.end());
+      if (self.one_by_one.assembled_used_ != 0 && message.data() == self.one_by_one.assembled_[0].data()) {
+        out.swap(self.one_by_one.assembled_[0]);  // copied out of its slots already
+      } else {
+        out.assign(message.begin(), message.end());
+      }
       if (!self.still_held(self.one_by_one.first_)) {
         // Our lease ran out while we copied (we were stopped): the copy may be torn, and the
         // message is another consumer's now.

@@ -3,6 +3,7 @@
 // Consumer::Impl has both and uses the one its queue's mode (fixed at creation) picks.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "shmq/detail/failpoint.hpp"
@@ -19,12 +20,16 @@ class SoleConsuming {
  public:
   explicit SoleConsuming(Ring& ring) noexcept : ring_(ring), next_(ring.taken()) {}
 
-  // Up to `max` filled slots, never waiting; count 0 if none.
+  // Up to `max` filled slots, never waiting, and more if the last is a message's fragment:
+  // then up to its end; count 0 if none.
   PositionRange take(std::uint32_t max) noexcept {
     const UnitRun units = ring_.items().try_take(max);  // the take itself: one CAS
     if (units.count == 0) return {};
-    const PositionRange range{next_, units.count};
-    next_ += units.count;
+    PositionRange range{next_, units.count};
+    // The rest of the message was published with its first fragment (see layout.hpp).
+    const std::uint32_t rest = ring_.slots().fragments_after(range.first + range.count - 1);
+    if (rest != 0) range.count += ring_.items().try_take(rest).count;
+    next_ += range.count;
     // relaxed: a hint (see Ring::taken()); we are its only writer.
     ring_.header().consumer.taken.store(next_, std::memory_order_relaxed);
     return range;
@@ -59,7 +64,7 @@ class JournalledConsuming {
       PositionRange range = Recovery(ring_).take_orphans_locked(attachment_.index(), max);
       if (range.count == 0) {
         range = ring_.take_journalled_locked(ring_.items(), ring_.header().consumer.taken,
-                                             attachment_.index(), max,
+                                             attachment_.index(), whole_messages(max),
                                              failpoint::kConsumerHoldingMutex);
       }
       if (range.count != 0) start_lease();
@@ -103,6 +108,17 @@ class JournalledConsuming {
   }
 
  private:
+  // Under the mutex: how many of the filled slots to take for up to `max`, so that the take
+  // ends where a message does (the fragments of one message go to one consumer). Only we take
+  // while we hold the mutex, and items only grow, so they are all there at the take.
+  std::uint32_t whole_messages(std::uint32_t max) const noexcept {
+    const std::uint32_t filled = ring_.items().value();
+    const std::uint32_t count = std::min(max, filled);
+    if (count == 0) return max;
+    const std::uint32_t rest = ring_.slots().fragments_after(ring_.taken() + count - 1);
+    return count + std::min(rest, filled - count);
+  }
+
   // Under the mutex, with messages just journalled: from now on they are ours for the lease.
   void start_lease() noexcept {
     auto& entry = attachment_.entry();

@@ -75,9 +75,13 @@ UnitRun CursorSemaphore::take(std::uint32_t max, Clock::time_point until, WaitSt
   }
 }
 
-bool CursorSemaphore::wait_available(Clock::time_point until, WaitStrategy strategy, bool poll) {
+bool CursorSemaphore::wait_available(Clock::time_point until, WaitStrategy strategy, bool poll,
+                                     std::uint32_t need) {
+  need = std::max(need, 1U);
   // relaxed throughout: hints; the caller's take carries the ordering.
-  const auto ready = [this] { return units_in(data_.word.load(std::memory_order_relaxed)) != 0; };
+  const auto ready = [this, need] {
+    return units_in(data_.word.load(std::memory_order_relaxed)) >= need;
+  };
   const Clock::time_point poll_until =
       strategy == WaitStrategy::spin ? until
       : poll                         ? std::min(until, Clock::now() + kPollBeforeSleep)
@@ -94,7 +98,7 @@ bool CursorSemaphore::wait_available(Clock::time_point until, WaitStrategy strat
   // ever sleeps (the wake-up that announced them may be past already).
   if (strategy == WaitStrategy::spin || poll || Clock::now() >= until) return ready();
   // One sleep: a wake-up without units sends the caller back to its checks.
-  sleep_unless(until, [](std::uint64_t word) { return units_in(word) != 0; }, true);
+  sleep_unless(until, [need](std::uint64_t word) { return units_in(word) >= need; }, true);
   return ready();
 }
 

@@ -39,10 +39,14 @@ struct HandleCore {
   // live (see Attachment::revoked()): either way the handle can do nothing more.
   [[nodiscard]] bool lost() const noexcept { return attachment.revoked() || ring.lost(); }
 
-  // A step of a public call (see guarded_step.hpp).
+  // A step of a public call (see guarded_step.hpp). A step that failed on a segment truncated
+  // under us failed because of it (the zeros in its place look corrupt): the handle is lost.
   template <class Step>
   Status guarded(Step&& step) {
-    return guarded_step(fault, std::forward<Step>(step));
+    const Status status = guarded_step(fault, std::forward<Step>(step));
+    if (status == Status::ok || !ring.lost()) return status;
+    fault = Status::lost;
+    return Status::lost;
   }
 
   // Held for the length of every public call that touches the handle's state.

@@ -24,7 +24,7 @@ std::string mismatch(const char* field, std::uint64_t wanted, std::uint64_t actu
 
 Geometry QueueConfig::geometry_to_create() const {
   return Geometry{capacity.value_or(kDefaultCapacity), slot_size.value_or(kDefaultSlotSize),
-                  multi_producer.value_or(false), multi_consumer.value_or(false)};
+                  multi_producer.value_or(true), multi_consumer.value_or(true)};
 }
 
 void check_creation_geometry(const Geometry& geometry) {

@@ -220,7 +220,8 @@ bool Attachment::in_attaching_process() const noexcept {
 void Attachment::detach() noexcept {
   if (!attached_) return;
   attached_ = false;
-  if (in_attaching_process()) {
+  // A segment truncated under us (lost) has no entry left to retire, and maybe no mutex.
+  if (in_attaching_process() && !ring_.lost()) {
     try {
       ring_.locked([&] {
         // An entry retired under us (see revoked()) may be another process's by now.

@@ -18,9 +18,42 @@ struct Producer::Impl : detail::HandleCore {
         journalled(ring, attachment) {}
 
   // Claims up to `max` free slots without waiting for room (a multi producer waits for the
-  // mutex until `until`); returns the positions (count 0 if none).
-  PositionRange try_claim(std::uint32_t max, Clock::time_point until) {
-    return multi ? journalled.claim(max, until) : sole.claim(max, [this] { return lost(); });
+  // mutex until `until`); returns the positions (count 0 if fewer than `need` are free).
+  PositionRange try_claim(std::uint32_t max, Clock::time_point until, std::uint32_t need) {
+    return multi ? journalled.claim(max, until, need)
+                 : sole.claim(max, [this] { return lost(); }, need);
+  }
+
+  // Waits for room until `until`, then claims up to `max` slots and at least `need`.
+  Status claim_range(PositionRange& range, std::uint32_t max, std::uint32_t need,
+                     Clock::time_point until) {
+    return guarded([&] {
+      return detail::wait_for_units(
+          ring, ring.room(), until, options,
+          [&] { return (range = try_claim(max, until, need)).count != 0; },
+          [] { return false; },
+          multi ? need : 1);  // a single producer's reserve keeps what it took so far
+    });
+  }
+
+  // Makes the stamped slots [first, first + count), which hold `messages` messages, visible to
+  // consumers, and counts them.
+  void publish_stamped(std::uint64_t first, std::uint32_t count, std::uint64_t messages) {
+    failpoint::reach(failpoint::kProducerAfterStamps);
+    if (!multi) {
+      sole.publish(first, count);
+    } else {
+      // If the mutex cannot be had (stopped, corrupt), the stamped slots are published by the
+      // next producer's advance, or when our entry is retired: they stay accepted.
+      (void)guarded([&] {
+        journalled.publish();
+        return Status::ok;
+      });
+    }
+    count_messages(ring.header().producer.messages_in, messages, multi);
+    count_messages(attachment.entry().messages, messages, false);
+    messages_published += messages;
+    put_end = first + count;
   }
 
   detail::SoleProducing sole;              // single-producer queue
@@ -50,11 +83,7 @@ Status Producer::claim(WriteBatch& batch, std::uint32_t max, Clock::time_point u
   max = std::min(max, self.ring.geometry().capacity);
   if (max == 0) return Status::ok;
   PositionRange range;
-  const Status status = self.guarded([&] {
-    return detail::wait_for_units(
-        self.ring, self.ring.room(), until, self.options,
-        [&] { return (range = self.try_claim(max, until)).count != 0; }, [] { return false; });
-  });
+  const Status status = self.claim_range(range, max, 1, until);
   if (status != Status::ok) return status;
   failpoint::reach(failpoint::kProducerAfterClaim);
   batch.ring_ = &self.ring;
@@ -106,24 +135,9 @@ void Producer::publish(WriteBatch& batch) {
   for (std::uint32_t i = 0; i < batch.count_; ++i) {
     self.ring.slots().set_stamp(batch.first_ + i, layout::kSlotPublished);
   }
-  failpoint::reach(failpoint::kProducerAfterStamps);
-  if (!self.multi) {
-    self.sole.publish(batch.first_, batch.count_);
-  } else {
-    // If the mutex cannot be had (stopped, corrupt), the stamped slots are published by the
-    // next producer's advance, or when our entry is retired: they stay accepted.
-    (void)self.guarded([&] {
-      self.journalled.publish();
-      return Status::ok;
-    });
-  }
   // A packed slot holds several messages; every other slot holds one.
-  const std::uint64_t messages =
-      batch.count_ - self.packing.packed_slots + self.packing.packed_messages;
-  count_messages(self.ring.header().producer.messages_in, messages, self.multi);
-  count_messages(self.attachment.entry().messages, messages, false);
-  self.messages_published += messages;
-  self.put_end = batch.first_ + batch.count_;
+  self.publish_stamped(batch.first_, batch.count_,
+                       batch.count_ - self.packing.packed_slots + self.packing.packed_messages);
   self.outstanding = WriteBatch{};
   batch = WriteBatch{};
 }
@@ -131,7 +145,7 @@ void Producer::publish(WriteBatch& batch) {
 Status Producer::put_until(std::span<const std::byte> message, Clock::time_point until) {
   Impl& self = *impl_;
   [[maybe_unused]] const auto one_thread = self.one_thread();
-  if (message.size() > self.ring.geometry().slot_size) return Status::too_big;
+  if (message.size() > self.ring.geometry().slot_size) return put_in_fragments(message, until);
   const Status status = claim(self.one_by_one, 1, until);
   if (status != Status::ok) return status;
   if (!message.empty()) {
@@ -141,6 +155,41 @@ Status Producer::put_until(std::span<const std::byte> message, Clock::time_point
   publish(self.one_by_one);
   if (self.fault != Status::ok) return self.fault;
   return self.lost() ? Status::lost : Status::ok;
+}
+
+// A message larger than a slot: its fragments' slots are claimed at once, filled, and stamped
+// last to first (see layout.hpp), so that consumers see it whole or not at all.
+Status Producer::put_in_fragments(std::span<const std::byte> message, Clock::time_point until) {
+  Impl& self = *impl_;
+  const Geometry& geometry = self.ring.geometry();
+  if (message.size() > geometry.max_message_size()) return Status::too_big;
+  if (self.outstanding.count_ != 0) publish(self.outstanding);  // it comes first
+  if (self.fault != Status::ok) return self.fault;
+  if (self.lost()) return Status::lost;
+  const std::uint32_t slot_size = geometry.slot_size;
+  const auto count = static_cast<std::uint32_t>((message.size() + slot_size - 1) / slot_size);
+  PositionRange range;
+  const Status status = self.claim_range(range, count, count, until);
+  if (status != Status::ok) return status;
+  failpoint::reach(failpoint::kProducerAfterClaim);
+  const SlotArray& slots = self.ring.slots();
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::size_t offset = std::size_t{i} * slot_size;
+    const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(
+        slot_size, message.size() - offset));
+    layout::SlotHeader& header = slots.header(range.first + i);
+    header.length = length;
+    header.records = layout::fragment_records(i == 0, count - 1 - i);
+    std::memcpy(slots.payload(range.first + i), message.data() + offset, length);
+  }
+  failpoint::reach(failpoint::kProducerBeforePublish);
+  // Zeros where the slots were (the segment lost), or our entry retired: publish nothing.
+  if (self.lost()) return Status::lost;
+  for (std::uint32_t i = count; i-- > 1;) slots.set_stamp(range.first + i, layout::kSlotPublished);
+  failpoint::reach(failpoint::kProducerBeforeFirstFragment);
+  slots.set_stamp(range.first, layout::kSlotPublished);  // the whole message becomes visible
+  self.publish_stamped(range.first, count, 1);
+  return self.fault != Status::ok ? self.fault : Status::ok;
 }
 
 Status Producer::put(std::span<const std::byte> message) {

@@ -22,14 +22,15 @@ class SoleProducing {
   explicit SoleProducing(Ring& ring) noexcept
       : ring_(ring), next_(ring.claimed()), reserved_end_(next_) {}
 
-  // Up to `max` free slots, never waiting; count 0 if none. `lost()` says whether the room word
-  // is no longer ours to take from; asked only when the reserve runs short.
+  // Up to `max` free slots, never waiting; count 0 if fewer than `need` (at least one) are
+  // free. `lost()` says whether the room word is no longer ours to take from; asked only when
+  // the reserve runs short.
   template <class Lost>
-  PositionRange claim(std::uint32_t max, Lost lost) noexcept {
+  PositionRange claim(std::uint32_t max, Lost lost, std::uint32_t need = 1) noexcept {
     if (reserved_end_ - next_ < max && !lost()) top_up_reserve();
     const auto count =
         static_cast<std::uint32_t>(std::min<std::uint64_t>(max, reserved_end_ - next_));
-    if (count == 0) return {};
+    if (count == 0 || count < need) return {};
     const PositionRange range{next_, count};
     next_ += count;
     // relaxed: a hint (see Ring::claimed()), and where `shmq stat` sees our reserve start; we
@@ -70,9 +71,13 @@ class JournalledProducing {
   JournalledProducing(Ring& ring, Attachment& attachment) noexcept
       : ring_(ring), attachment_(attachment) {}
 
-  // Up to `max` free slots, waiting for the mutex until `until`; count 0 if none.
-  PositionRange claim(std::uint32_t max, Clock::time_point until) {
+  // Up to `max` free slots, waiting for the mutex until `until`; count 0 if fewer than `need`
+  // (at least one) are free.
+  PositionRange claim(std::uint32_t max, Clock::time_point until, std::uint32_t need = 1) {
     return ring_.locked_as_mover(attachment_.index(), until, [&] {
+      // Room only grows while we hold the mutex (releases add to it; every claim is under it),
+      // so `need` free now are still free at the take.
+      if (need > 1 && ring_.room().value() < need) return PositionRange{};
       return ring_.take_journalled_locked(ring_.room(), ring_.header().producer.claimed,
                                           attachment_.index(), max,
                                           failpoint::kProducerHoldingMutex);

@@ -212,6 +212,12 @@ PositionRange Recovery::take_orphans_locked(std::uint32_t index, std::uint32_t m
     if (orphaned(p)) run.first = p, run.count = 1;
   }
   for (; p < limit && run.count < max && orphaned(p); ++p) ++run.count;
+  // A message's fragments go to one consumer: a run ends where a message does. (A dead
+  // consumer held whole messages, so the rest of this one is orphaned too.)
+  if (run.count != 0) {
+    const std::uint32_t rest = slots_.fragments_after(run.first + run.count - 1);
+    for (std::uint32_t i = 0; i < rest && p < limit && orphaned(p); ++i, ++p) ++run.count;
+  }
   if (run.count == 0) {
     header_.membership.orphans.store(0, std::memory_order_relaxed);
     return run;

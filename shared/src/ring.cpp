@@ -14,6 +14,8 @@ Ring::Ring(const Segment& segment, const std::atomic<bool>* stop) noexcept
       room_(header_.room),
       items_(header_.items),
       mutex_(header_.mutex),
+      loss_probe_{segment.slot(geometry_.capacity - 1) + segment.slot_stride() - 1,
+                  &segment.lost_flag()},
       stop_(stop) {}
 
 // relaxed on the hints: they only supply upper bits, and lag the truth by at most a batch.

@@ -118,7 +118,7 @@ void RobustMutex::initialise(layout::MutexData& data) {
 }
 
 LockOutcome RobustMutex::lock(Clock::time_point until, const std::atomic<bool>* stop,
-                              std::string* why) noexcept {
+                              std::string* why, const LossProbe* probe) noexcept {
   const auto try_gate = [this] {
     std::uint32_t open = 0;
     // relaxed: the gate only spaces contenders out; the mutex orders what it protects.
@@ -158,6 +158,11 @@ LockOutcome RobustMutex::lock(Clock::time_point until, const std::atomic<bool>* 
     }
     // relaxed: the flag carries no data; a late sighting costs one more slice.
     if (stop != nullptr && stop->load(std::memory_order_relaxed)) return LockOutcome::cancelled;
+    if (probe != nullptr) {
+      (void)*probe->last_byte;  // a truncated file: SIGBUS, and the guard raises `lost`
+      // relaxed: the flag orders nothing; we only stop waiting.
+      if (probe->lost->load(std::memory_order_relaxed)) return LockOutcome::lost;
+    }
     // Seen in two slices in a row, so that a word caught in passing is not taken for one.
     const unsigned ghost = ghost_owner(data_.mutex);
     if (ghost != 0 && ghost == ghost_seen) {

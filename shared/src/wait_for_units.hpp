@@ -17,7 +17,8 @@ inline constexpr auto kReapInterval = kWaitSlice;
 // The loop of wait_for_units(), which also vouches that a failure was not the segment's loss.
 template <class Attempt, class Ended>
 Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::time_point until,
-                                const AttachOptions& options, Attempt attempt, Ended ended) {
+                                const AttachOptions& options, Attempt attempt, Ended ended,
+                                std::uint32_t need) {
   if (attempt()) return Status::ok;
   // A non-blocking call (try_put, try_get) answers at once: no spinning, no sleeping.
   if (Clock::now() >= until) {
@@ -31,7 +32,7 @@ Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::t
     // nothing has arrived within a slice or a wake-up came without units.
     const auto now = Clock::now();
     // A wake-up without units may still mean work (orphans to take again): always try.
-    semaphore.wait_available(std::min(until, now + kWaitSlice), options.wait, poll);
+    semaphore.wait_available(std::min(until, now + kWaitSlice), options.wait, poll, need);
     if (attempt()) return Status::ok;
     if (ring.lost()) return Status::lost;  // zeros would wait for ever, or look like an end
     // relaxed: the flag carries no data; a late sighting costs one more slice.
@@ -55,10 +56,13 @@ Status wait_for_units_unchecked(Ring& ring, CursorSemaphore& semaphore, Clock::t
 // slices; between slices it notices a stop request, the deadline, `ended()` (end of stream),
 // dead peers, and a segment truncated under us. Returns ok, timeout, cancelled, end_of_stream
 // or lost; a QueueFault from the mutex (or from `attempt` or `ended`) goes through to the caller.
+// `need`: the units `attempt()` needs at once (it sleeps until the semaphore holds that many).
 template <class Attempt, class Ended>
 Status wait_for_units(Ring& ring, CursorSemaphore& semaphore, Clock::time_point until,
-                      const AttachOptions& options, Attempt attempt, Ended ended) {
-  const Status status = wait_for_units_unchecked(ring, semaphore, until, options, attempt, ended);
+                      const AttachOptions& options, Attempt attempt, Ended ended,
+                      std::uint32_t need = 1) {
+  const Status status =
+      wait_for_units_unchecked(ring, semaphore, until, options, attempt, ended, need);
   // An end of stream or a timeout seen in zeros is the loss, whenever it happened.
   return status != Status::ok && ring.lost() ? Status::lost : status;
 }

@@ -60,9 +60,11 @@ std::uint32_t pack_slot(std::uint8_t* payload, std::uint16_t slot_size, std::uin
 }
 
 // The layout fuzz_slots.cpp reads: capacity-1, slot_size-1, first position, count, the slots.
-// Slots hold one generated message each, or (packed) as many 20-byte ones as fit.
+// Slots hold one generated message each, or (packed) as many 20-byte ones as fit, or
+// (fragmented) together one message in fragments.
+enum class Fill : std::uint8_t { one_each, packed, fragmented };
 Bytes slots_seed(std::uint8_t capacity, std::uint16_t slot_size, std::uint64_t first,
-                 bool packed = false) {
+                 Fill fill = Fill::one_each) {
   Bytes out;
   append(out, static_cast<std::uint8_t>(capacity - 1));
   append(out, static_cast<std::uint16_t>(slot_size - 1));
@@ -70,16 +72,22 @@ Bytes slots_seed(std::uint8_t capacity, std::uint16_t slot_size, std::uint64_t f
   append(out, capacity);
   const std::size_t stride = layout::slot_stride_for(slot_size);
   Bytes ring(capacity * stride);
+  std::vector<std::byte> whole(std::size_t{capacity} * slot_size);
+  message_format::write(whole, 7, first);
   for (std::uint64_t position = first; position < first + capacity; ++position) {
     std::uint8_t* slot = ring.data() + (position % capacity) * stride;
     std::uint8_t* payload = slot + sizeof(layout::SlotHeader);
-    const bool skipped = position % 5 == 4;
+    const bool skipped = fill != Fill::fragmented && position % 5 == 4;
     const std::uint64_t stamp =
         layout::stamp(position, skipped ? layout::kSlotSkipped : layout::kSlotPublished);
     std::uint32_t records = 0;
     std::uint32_t length = slot_size;
-    if (packed) {
+    if (fill == Fill::packed) {
       length = pack_slot(payload, slot_size, 20, position, records);
+    } else if (fill == Fill::fragmented) {
+      const auto i = static_cast<std::uint32_t>(position - first);
+      records = layout::fragment_records(i == 0, capacity - 1 - i);
+      std::memcpy(payload, whole.data() + std::size_t{i} * slot_size, slot_size);
     } else if (slot_size >= message_format::kMinSize) {
       message_format::write(std::span(reinterpret_cast<std::byte*>(payload), slot_size), 7,
                             position);
@@ -113,6 +121,7 @@ int main(int argc, char** argv) {
   save(dir / "slots" / "small", slots_seed(4, 16, 0));
   save(dir / "slots" / "wrapped", slots_seed(8, 64, 1'000'003));
   save(dir / "slots" / "large", slots_seed(3, 300, 41));
-  save(dir / "slots" / "packed", slots_seed(4, 200, 77, true));
+  save(dir / "slots" / "packed", slots_seed(4, 200, 77, Fill::packed));
+  save(dir / "slots" / "fragmented", slots_seed(6, 40, 9, Fill::fragmented));
   return 0;
 }

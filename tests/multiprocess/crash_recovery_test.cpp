@@ -48,7 +48,16 @@ int run_victim(std::string_view point, const std::function<int()>& body) {
   return body();
 }
 
-void kill_a_producer_at(std::string_view point, bool multi) {
+// How a test's producers send kPerProducer messages: all of one slot, or some in fragments.
+using Producing = int (*)(const std::string& name, const QueueConfig& config, std::uint32_t id,
+                          std::uint64_t count);
+int produce_in_batches(const std::string& name, const QueueConfig& config, std::uint32_t id,
+                       std::uint64_t count) {
+  return produce(name, config, id, count);
+}
+
+void kill_a_producer_at(std::string_view point, bool multi,
+                        Producing produce_some = produce_in_batches) {
   INFO("producer killed at " << point << (multi ? ", multi" : ", single"));
   TestQueue queue("crash-producer");
   TempFile record("records");
@@ -56,11 +65,11 @@ void kill_a_producer_at(std::string_view point, bool multi) {
   ChildProcess consumer([&] { return consume(queue.name(), config, 2, record.path()); });
   REQUIRE(wait_for_queue_file(queue.name()));
   ChildProcess victim([&] {
-    return run_victim(point, [&] { return produce(queue.name(), config, 1, kPerProducer); });
+    return run_victim(point, [&] { return produce_some(queue.name(), config, 1, kPerProducer); });
   });
   CHECK(victim.wait() == -1);  // killed by its failure point
   const auto died = Clock::now();
-  ChildProcess survivor([&] { return produce(queue.name(), config, 2, kPerProducer); });
+  ChildProcess survivor([&] { return produce_some(queue.name(), config, 2, kPerProducer); });
   CHECK(survivor.wait() == 0);
   CHECK(consumer.wait() == 0);  // end of stream although the victim never detached
   std::cout << "  producer killed at " << point << (multi ? " (multi)" : " (single)")
@@ -79,20 +88,22 @@ void kill_a_producer_at(std::string_view point, bool multi) {
   }
   CHECK(victim_counts.size() >= 4);
   check_capacity_intact(queue.name());
-  if (!multi) {
+  if (!multi && point != failpoint::kProducerBeforeFirstFragment) {
     // A single producer takes free slots ahead of need: those it never published went back to
-    // the room word, not to the consumer as skipped slots.
+    // the room word, not to the consumer as skipped slots. (Not the first fragment of a
+    // message whose others it stamped: that one is skipped, and they are dropped with it.)
     const Segment segment = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
     CHECK(segment.header().membership.skipped.load() == 0);
   }
 }
 
-void kill_a_consumer_at(std::string_view point, bool multi) {
+void kill_a_consumer_at(std::string_view point, bool multi,
+                        Producing produce_some = produce_in_batches) {
   INFO("consumer killed at " << point << (multi ? ", multi" : ", single"));
   TestQueue queue("crash-consumer");
   TempFile record("records");
   const auto config = test_config(kCapacity, multi);
-  ChildProcess producer([&] { return produce(queue.name(), config, 1, kPerProducer); });
+  ChildProcess producer([&] { return produce_some(queue.name(), config, 1, kPerProducer); });
   REQUIRE(wait_for_queue_file(queue.name()));
   ChildProcess victim([&] {
     return run_victim(point, [&] { return consume(queue.name(), config, 1, record.path()); });
@@ -127,6 +138,26 @@ TEST_CASE("a producer killed at any failure point costs nothing but its unpublis
     kill_a_producer_at(failpoint::kProducerAfterStamps, multi);
   }
   kill_a_producer_at(failpoint::kProducerHoldingMutex, true);
+}
+
+TEST_CASE("a producer killed in the middle of a message in fragments never delivers part of it",
+          "[multiprocess][crash]") {
+  for (bool multi : {false, true}) {
+    kill_a_producer_at(failpoint::kProducerAfterClaim, multi, produce_mixed);
+    kill_a_producer_at(failpoint::kProducerBeforePublish, multi, produce_mixed);
+    kill_a_producer_at(failpoint::kProducerBeforeFirstFragment, multi, produce_mixed);
+    kill_a_producer_at(failpoint::kProducerAfterStamps, multi, produce_mixed);
+  }
+  kill_a_producer_at(failpoint::kProducerHoldingMutex, true, produce_mixed);
+}
+
+TEST_CASE("a consumer killed holding a message in fragments loses none of it",
+          "[multiprocess][crash]") {
+  for (bool multi : {false, true}) {
+    kill_a_consumer_at(failpoint::kConsumerAfterTake, multi, produce_mixed);
+    kill_a_consumer_at(failpoint::kConsumerBeforeRelease, multi, produce_mixed);
+  }
+  kill_a_consumer_at(failpoint::kConsumerHoldingMutex, true, produce_mixed);
 }
 
 TEST_CASE("a consumer killed at any failure point loses no message", "[multiprocess][crash]") {

@@ -57,6 +57,26 @@ inline int produce(const std::string& name, const QueueConfig& config, std::uint
   return 0;
 }
 
+// Puts `count` generated messages one by one, every third of them larger than a slot of 64
+// bytes (100 bytes: two fragments), so that deaths land in the middle of fragmented ones too.
+inline int produce_mixed(const std::string& name, const QueueConfig& config, std::uint32_t id,
+                         std::uint64_t count) {
+  Producer producer(name, OpenMode::open_or_create, config);
+  const message_format::Writer small(id, 40);
+  const message_format::Writer large(id, 100);
+  std::vector<std::byte> message;
+  for (std::uint64_t sequence = 0; sequence < count; ++sequence) {
+    const bool fragmented = sequence % 3 == 0;
+    message.resize(fragmented ? 100 : 40);
+    (fragmented ? large : small).write(message, sequence);
+    if (const Status s = producer.put_for(message, std::chrono::seconds(60)); s != Status::ok) {
+      std::fprintf(stderr, "producer %u: put returned %s\n", id, std::string(to_string(s)).c_str());
+      return 10;
+    }
+  }
+  return 0;
+}
+
 // Receives until end of stream. Each batch's (producer, sequence) records are appended to
 // `record_path` and flushed before the batch is released, so a consumer killed at any point has
 // recorded at least everything it finished (at-least-once, like the consumer program).

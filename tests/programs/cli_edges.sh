@@ -68,13 +68,13 @@ out=$(cd "$WORK" && timeout -k 5 "$SHORT" "$PRODUCER" --name "$q" --count 1 --si
 echo "one message is '1 message'"
 grep -q "^producer: 1 message, " "$WORK/err-json" || fail "summary: $(cat "$WORK/err-json")"
 
-echo "a line longer than the slot names the slot size and --slot-size"
+echo "a line longer than the queue's largest message names it, --capacity and --slot-size"
 new_queue long; q=$Q
 code=0
-{ echo short; head -c 2000 /dev/zero | tr '\0' x; echo; } |
+{ echo short; head -c 262145 /dev/zero | tr '\0' x; echo; } |
   timeout -k 5 "$SHORT" "$PRODUCER" --name "$q" --input - --quiet 2>"$WORK/err-long" || code=$?
 [[ $code == 6 ]] || fail "a long line: exit $code, expected 6"
-grep -q "^producer: line 2 is 2000 bytes.*(the queue's slots hold 1024 bytes; create it with a larger --slot-size)$" \
+grep -q "^producer: line 2 is 262145 bytes, larger than the queue's largest message of 262144 bytes.*--capacity or a larger --slot-size)$" \
   "$WORK/err-long" || fail "a long line: $(cat "$WORK/err-long")"
 
 echo "--output: a consumer refused at attach leaves the file as it was"

@@ -47,7 +47,7 @@ expect_usage "$CONSUMER" --name "$q" --allow-owner 99999999999
 expect_usage "$PRODUCER" --name "$q" --batch 999999
 expect_usage "$PRODUCER" --name "$q" --producer-id -1
 expect_usage "$PRODUCER" --name "$q" --producer-id 4294967295
-expect_usage "$PRODUCER" --name "$q" --count 1 --size 2K --slot-size 1K
+expect_usage "$PRODUCER" --name "$q" --count 1 --size 2K --capacity 4 --slot-size 1K  # max 1K
 expect_usage "$PRODUCER" --name "$q" --count 1 --size 64 --progress /nonexistent/dir/file
 expect_usage "$CONSUMER" --name "$q" --batch 0
 expect_usage "$CONSUMER" --name "$q" --expect-producers 99999999

@@ -67,11 +67,16 @@ while IFS= read -r -d '' example; do
       [[ $(grep -c "^consumer: .*(end-of-stream)$" err) == 2 ]] ||
         fail "not two consumers to end of stream: $(cat err)"
       [[ $(consumer_total) == 3000000 ]] || fail "consumers got $(consumer_total) of 3000000" ;;
+    "# messages larger than a slot"*)
+      run_example "$example"
+      [[ $code == 0 ]] || fail "exit $code: $(cat err)"
+      grep -q "^consumer: 2000 messages, .*, missing 0 (end-of-stream)" err ||
+        fail "the consumer did not verify 2000 messages of 100 KiB: $(cat err)" ;;
     *) fail "no check for this README example: $first" ;;
   esac
   checked=$((checked + 1))
 done < <(examples_of "Other things to try:" "")
-((checked == 3)) || fail "found $checked examples under 'Other things to try', expected 3"
+((checked == 4)) || fail "found $checked examples under 'Other things to try', expected 4"
 
 echo "README example: the two terminals"
 mapfile -d '' terminals < <(examples_of "## Two terminals" "Other things to try:")

@@ -8,7 +8,7 @@
 using namespace shmq::layout;
 
 TEST_CASE("the layout version matches the mirrored layout", "[unit][layout]") {
-  CHECK(kLayoutVersion == 9);
+  CHECK(kLayoutVersion == 10);
   CHECK(kMagic == 0x3151'4D48'5300'5153ULL);
 }
 

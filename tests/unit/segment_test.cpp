@@ -71,7 +71,7 @@ TEST_CASE("a created queue opens with the same geometry", "[unit][segment]") {
   CHECK(created.created());
   const Segment opened = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
   CHECK_FALSE(opened.created());
-  CHECK(opened.geometry() == Geometry{16, 100, false, false});
+  CHECK(opened.geometry() == Geometry{16, 100, true, true});  // any number of each, by default
   const Segment either = Segment::open(queue.name(), OpenMode::open_or_create, small(16, 100));
   CHECK_FALSE(either.created());
 }

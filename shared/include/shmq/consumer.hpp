@@ -26,7 +26,9 @@ struct MessageId {
 };
 
 // Messages taken for reading in place. The views stay valid until the batch is released; the
-// slots return to producers only then.
+// slots return to producers only then. A message larger than a slot (in fragments over several
+// slots) is the one exception to "in place": take() copies it whole into the batch's own
+// storage, and its view points there.
 class ReadBatch {
  public:
   [[nodiscard]] std::size_t size() const noexcept { return messages_.size(); }
@@ -52,11 +54,23 @@ class ReadBatch {
   void reset() noexcept {
     messages_.clear();
     ids_.clear();
+    assembled_used_ = 0;
     first_ = 0;
     count_ = skipped_ = corrupt_ = 0;
   }
+  // An emptied buffer to assemble the next message in fragments into, kept across resets.
+  std::vector<std::byte>& next_assembly() {
+    if (assembled_used_ == assembled_.size()) assembled_.emplace_back();
+    auto& buffer = assembled_[assembled_used_++];
+    buffer.clear();
+    return buffer;
+  }
 
   std::vector<std::span<const std::byte>> messages_;
+  // Messages in fragments, assembled; the first assembled_used_ are this batch's. (A vector
+  // that grows moves its buffers, not their bytes: the views stay valid.)
+  std::vector<std::vector<std::byte>> assembled_;
+  std::size_t assembled_used_ = 0;
   std::vector<MessageId> ids_;  // one per message, if keep_ids_
   bool keep_ids_ = false;
   std::uint64_t first_ = 0;

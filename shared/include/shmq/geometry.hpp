@@ -14,6 +14,13 @@ struct Geometry {
   bool multi_producer = false;
   bool multi_consumer = false;
 
+  // The largest message the queue carries: a slot's payload, or a quarter of the ring's payload
+  // bytes if that is more (a message larger than a slot goes in fragments, one per slot).
+  [[nodiscard]] constexpr std::uint64_t max_message_size() const noexcept {
+    const std::uint64_t quarter = std::uint64_t{capacity / 4} * slot_size;
+    return quarter > slot_size ? quarter : slot_size;
+  }
+
   friend bool operator==(const Geometry&, const Geometry&) = default;
 };
 
@@ -25,6 +32,9 @@ inline constexpr std::uint32_t kDefaultSlotSize = 1024;
 struct QueueConfig {
   std::optional<std::uint32_t> capacity;
   std::optional<std::uint32_t> slot_size;
+  // Whether any number of producers (consumers) may attach, or only one: a single side is an
+  // explicit promise of exclusivity (a second attacher is refused), and spares that side the
+  // mutex. Default when creating: any number (multi).
   std::optional<bool> multi_producer;
   std::optional<bool> multi_consumer;
   // Mode bits of a segment we create, and the most an existing one may grant: opening a queue

@@ -157,8 +157,9 @@ class Producer {
   Producer(Producer&&) noexcept;
   Producer& operator=(Producer&&) noexcept;
 
-  // Copies one message into the ring and publishes it. Blocks while the ring is full. ok | too_big
-  // | cancelled.
+  // Copies one message into the ring and publishes it. Blocks while the ring is full. A message
+  // larger than a slot, up to Geometry::max_message_size(), goes in fragments over consecutive
+  // slots, published at once, and consumers receive it whole. ok | too_big | cancelled.
   [[nodiscard]] Status put(std::span<const std::byte> message);
   // Never blocks. ok | full | too_big.
   [[nodiscard]] Status try_put(std::span<const std::byte> message);
@@ -206,6 +207,7 @@ class Producer {
   [[nodiscard]] std::uint32_t consumers_attached() const noexcept;
 
  private:
+  Status put_in_fragments(std::span<const std::byte> message, Clock::time_point until);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -20,7 +20,8 @@ struct SlotHeader {
   std::atomic<std::uint64_t> stamp;  // (position << 3) | SlotState
   std::uint32_t length;              // payload bytes; untrusted: check against slot_size
   // 0: the payload is one message. n: it is n packed messages, each a u32 size then the bytes
-  // (untrusted: must parse to exactly `length` bytes). Also keeps the payload 16-byte aligned.
+  // (untrusted: must parse to exactly `length` bytes). With the top bit set: one fragment of a
+  // message larger than a slot (detail/layout.hpp). Also keeps the payload 16-byte aligned.
   std::uint32_t records;
 };
 

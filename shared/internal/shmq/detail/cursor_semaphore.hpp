@@ -42,8 +42,10 @@ class CursorSemaphore {
   // conditions in between (end of stream, stop requests). With `poll` (the start of a wait) a
   // blocking wait only polls, up to 200 us, and returns, so that the caller checks its
   // conditions before its first sleep; without (after a slice that came up empty) it sleeps at
-  // once, so that an idle waiter costs no CPU.
-  bool wait_available(Clock::time_point until, WaitStrategy strategy, bool poll = true);
+  // once, so that an idle waiter costs no CPU. `need`: wait for that many units instead of one
+  // (a message that takes several slots).
+  bool wait_available(Clock::time_point until, WaitStrategy strategy, bool poll = true,
+                      std::uint32_t need = 1);
   // Sleeps in the kernel, without polling or taking, until the givers' limit is no longer
   // `seen_limit` (someone gave), a wake-up arrives, or `until` passes. For waiting on what the
   // givers' limit counts (Ring::released(): a producer's join) rather than on units.

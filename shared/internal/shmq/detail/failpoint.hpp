@@ -13,6 +13,8 @@ namespace shmq::failpoint {
 inline constexpr std::string_view kProducerAfterClaim = "producer.after_claim";
 inline constexpr std::string_view kProducerHoldingMutex = "producer.holding_mutex";
 inline constexpr std::string_view kProducerBeforePublish = "producer.before_publish";
+// A message in fragments: every fragment stamped but the first (see layout.hpp).
+inline constexpr std::string_view kProducerBeforeFirstFragment = "producer.before_first_fragment";
 inline constexpr std::string_view kProducerAfterStamps = "producer.after_stamps";
 inline constexpr std::string_view kConsumerAfterTake = "consumer.after_take";
 inline constexpr std::string_view kConsumerHoldingMutex = "consumer.holding_mutex";

@@ -20,7 +20,8 @@
 //     4544    ...  capacity x slot (stride = slot_stride):
 //                  [ stamp u64 | length u32 | records u32 | payload (slot_size bytes) | pad ]
 //                  payload: one message (records = 0), or `records` packed messages, each
-//                  [ size u32 | bytes ], filling exactly `length` bytes
+//                  [ size u32 | bytes ], filling exactly `length` bytes, or (records has
+//                  kFragment set) one fragment of a message larger than a slot
 //   2^40+i      1  lock byte of entry i, past any segment's   OFD-locked, never written, by
 //                  end (see entry_lock.hpp)                   entry i's attachment
 //
@@ -29,6 +30,11 @@
 // The truth about each cursor is its 32-bit half in a semaphore word; the 64-bit copies in the
 // side lines are hints that lag by at most a batch and supply the upper bits (see expand()).
 // A slot's stamp is (position << 3) | state, so one 64-bit store publishes both.
+// A message larger than a slot takes consecutive slots, one fragment each, claimed at once;
+// each fragment's `records` says whether it is the first and how many follow it. Its producer
+// stamps them last to first: a publisher that advances items' limit over stamped slots reaches
+// the first only once all are stamped, so a message becomes visible whole or not at all.
+// Consumers take whole messages (a take that would end inside one is extended to its end).
 // A single producer takes room ahead of need: room's cursor is then the end of its reserve, and
 // the producer's `claimed` hint how far it has claimed; everything in between is free, and goes
 // back to the word when it detaches or is reaped.
@@ -52,9 +58,9 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
-// 9: an incarnation id in the identity, the "end owed" flag, a note per process entry.
-// (8: an entry with a start time promises its attachment holds the entry's lock.)
-inline constexpr std::uint32_t kLayoutVersion = 9;
+// 10: messages larger than a slot, in fragments (kFragment in a slot's `records`).
+// (9: an incarnation id in the identity, the "end owed" flag, a note per process entry.)
+inline constexpr std::uint32_t kLayoutVersion = 10;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kMaxProcesses = 64;
 
@@ -83,6 +89,24 @@ inline constexpr std::uint64_t kStateMask = (1U << kStateBits) - 1;
 inline constexpr std::uint64_t stamp(std::uint64_t position, SlotState state) {
   return (position << kStateBits) | state;
 }
+
+// A slot's `records` for one fragment of a message larger than a slot: kFragment, kFirstFragment
+// on the first, and in the low bits how many fragments of the message follow this one. (A
+// packed slot's record count is below 2^30: at most slot_size / kRecordPrefix.)
+inline constexpr std::uint32_t kFragment = 1U << 31;
+inline constexpr std::uint32_t kFirstFragment = 1U << 30;
+inline constexpr std::uint32_t kFragmentsAfterMask = kFirstFragment - 1;
+constexpr std::uint32_t fragment_records(bool first, std::uint32_t after) {
+  return kFragment | (first ? kFirstFragment : 0U) | after;
+}
+constexpr bool is_fragment(std::uint32_t records) { return (records & kFragment) != 0; }
+constexpr bool is_first_fragment(std::uint32_t records) {
+  return (records & (kFragment | kFirstFragment)) == (kFragment | kFirstFragment);
+}
+constexpr std::uint32_t fragments_after(std::uint32_t records) {
+  return records & kFragmentsAfterMask;
+}
+static_assert(kMaxSlotSize / kRecordPrefix < kFirstFragment, "record counts never look fragmented");
 
 // The identity fields, as one plain struct so that an opener can copy them out of the segment in
 // one read and validate the copy (a peer may change the original at any time).

@@ -86,7 +86,7 @@ class Ring {
   // Status.
   template <class Body>
   decltype(auto) locked(Clock::time_point until, Body&& body) {
-    MutexGuard guard(mutex_, until, stop_, [this] { repair_after_holder_died(); });
+    MutexGuard guard(mutex_, until, stop_, &loss_probe_, [this] { repair_after_holder_died(); });
     return body();
   }
   // locked() with no deadline: for steps that must not be left half-done (publishing,
@@ -144,6 +144,7 @@ class Ring {
   CursorSemaphore room_;
   CursorSemaphore items_;
   RobustMutex mutex_;
+  LossProbe loss_probe_;
   const std::atomic<bool>* stop_;
 };
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <string>
 
 #include "shmq/attach_options.hpp"
@@ -19,12 +20,23 @@
 
 namespace shmq {
 
+// How a wait for the mutex notices that its segment was truncated under it. A holder that
+// touched the missing pages unlocks into the zero pages put in their place (see
+// truncation_guard.hpp), never in the file, so the mutex stays held there: a waiter touches the
+// end of its own mapping once a slice, which raises the segment's loss if the file is shorter,
+// and then gives up.
+struct LossProbe {
+  const volatile std::byte* last_byte = nullptr;
+  const std::atomic<bool>* lost = nullptr;
+};
+
 enum class LockOutcome : std::uint8_t {
   held,            // we hold it
   held_after_death,  // we hold it; the previous holder died in it: repair, then mark_consistent()
   timeout,         // `until` passed while a live process held it
   cancelled,       // the stop flag was raised while we waited
   corrupt,         // it is in a state no live process can explain (see above)
+  lost,            // its segment was truncated under us (see LossProbe)
 };
 
 class RobustMutex {
@@ -38,8 +50,10 @@ class RobustMutex {
   // call whose deadline has passed still waits one slice for a holder that is only busy).
   // Retries for a few microseconds first (see robust_mutex.cpp), then sleeps in the kernel.
   // Never throws. `why` receives the reason for corrupt.
+  // With `probe`, also ends with lost once the segment is (see LossProbe).
   [[nodiscard]] LockOutcome lock(Clock::time_point until, const std::atomic<bool>* stop,
-                                 std::string* why = nullptr) noexcept;
+                                 std::string* why = nullptr,
+                                 const LossProbe* probe = nullptr) noexcept;
   void unlock() noexcept;
   // Call after lock() returned held_after_death and the protected state is repaired.
   void mark_consistent() noexcept;
@@ -68,10 +82,10 @@ class MutexGuard {
  public:
   template <class Repair>
   MutexGuard(RobustMutex& mutex, Clock::time_point until, const std::atomic<bool>* stop,
-             Repair&& repair)
+             const LossProbe* probe, Repair&& repair)
       : mutex_(mutex) {
     std::string why;
-    switch (mutex_.lock(until, stop, &why)) {
+    switch (mutex_.lock(until, stop, &why, probe)) {
       case LockOutcome::held:
         return;
       case LockOutcome::held_after_death:
@@ -89,6 +103,8 @@ class MutexGuard {
         throw QueueFault(Status::cancelled, "stopped while waiting for its mutex");
       case LockOutcome::corrupt:
         throw QueueFault(Status::corrupt, why);
+      case LockOutcome::lost:
+        throw QueueFault(Status::lost, "its segment was truncated while we waited for its mutex");
     }
   }
   ~MutexGuard() { mutex_.unlock(); }

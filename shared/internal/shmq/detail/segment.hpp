@@ -47,6 +47,7 @@ class Segment {
   [[nodiscard]] int file_descriptor() const noexcept;
   // Whether another process truncated the file under us. The mapping then reads as zeros (see
   // truncation_guard.hpp) and nothing read from it may be trusted; handles report Status::lost.
+  [[nodiscard]] const std::atomic<bool>& lost_flag() const noexcept { return *lost_; }
   [[nodiscard]] bool lost() const noexcept {
     // relaxed: the flag orders nothing; it only stops us from trusting the zeros.
     return lost_->load(std::memory_order_relaxed);

@@ -9,6 +9,7 @@
 
 #include "shmq/detail/layout.hpp"
 #include "shmq/detail/segment.hpp"
+#include "shmq/detail/slot_verdict.hpp"
 
 namespace shmq {
 
@@ -45,6 +46,25 @@ class SlotArray {
   void set_stamp(std::uint64_t position, layout::SlotState state) const noexcept {
     // release: what we did to the slot happens before anyone who sees the new stamp.
     header(position).stamp.store(layout::stamp(position, state), std::memory_order_release);
+  }
+
+  // A slot's header, read once (the stamp first, acquiring what its writer wrote before it).
+  [[nodiscard]] SlotFields fields(std::uint64_t position) const noexcept {
+    const layout::SlotHeader& slot = header(position);
+    const std::uint64_t stamp = slot.stamp.load(std::memory_order_acquire);
+    return {stamp, slot.length, slot.records};
+  }
+  // How many more slots the message in a taken slot at `position` occupies: the fragments that
+  // follow it, if it holds a fragment published (or orphaned) for this position; else 0. At
+  // most a ring: a peer may write anything. What extends a take to a message's end.
+  [[nodiscard]] std::uint32_t fragments_after(std::uint64_t position) const noexcept {
+    const SlotFields slot = fields(position);
+    if (slot.stamp != layout::stamp(position, layout::kSlotPublished) &&
+        slot.stamp != layout::stamp(position, layout::kSlotOrphaned)) {
+      return 0;
+    }
+    if (!layout::is_fragment(slot.records)) return 0;
+    return std::min(layout::fragments_after(slot.records), capacity_);
   }
 
   // Asks the CPU to fetch a slot ahead of use (for writing, or for reading): slots usually sit
