@@ -143,14 +143,14 @@ code=0
 [[ $code == 3 ]] || fail "capacity mismatch: exit $code"
 grep -q "capacity 16 was asked for but the queue has 8" "$WORK/err" || fail "mismatch message: $(cat "$WORK/err")"
 
-echo "a line longer than a slot: earlier lines delivered, exit 6"
+echo "a line longer than the largest message (a quarter of the ring): earlier lines delivered, exit 6"
 new_queue toolong; q=$Q
-{ echo one; echo two; head -c 100 /dev/zero | tr '\0' 'x'; echo; echo four; } > "$WORK/input"
+{ echo one; echo two; head -c 200 /dev/zero | tr '\0' 'x'; echo; echo four; } > "$WORK/input"
 code=0
 timeout -k 5 "$LIMIT" "$PRODUCER" --name "$q" --capacity 8 --slot-size 64 --input "$WORK/input" \
   --quiet 2>"$WORK/err" || code=$?
 [[ $code == 6 ]] || fail "too-long line: exit $code"
-grep -q "line 3 is 100 bytes, larger than the queue's slot size of 64" "$WORK/err" ||
+grep -q "line 3 is 200 bytes, larger than the queue's largest message of 128 bytes" "$WORK/err" ||
   fail "too-long message: $(cat "$WORK/err")"
 timeout -k 5 "$LIMIT" "$CONSUMER" --name "$q" --quiet > "$WORK/out"
 printf 'one\ntwo\n' | cmp - "$WORK/out" || fail "lines before the long one were not delivered"

@@ -104,8 +104,10 @@ supervise late-in in --queue "$qb" --nats "$URLS" --stream F_late --durable d_la
 start "$CONSUMER" --name "$qb" --verify-checksum --record "$WORK/late.records" --timeout 90 --quiet
 consumer=${PIDS[-1]}
 wait_for_queue "$qa"
+start_fifo_producer "$qa"  # holds the stream open, as in start_flow
+holder=$producer
 start "$PRODUCER" --name "$qa" --count 20000 --size 64 --delay 0.0002 \
-  --progress "$WORK/late.progress" --quiet
+  --progress "$WORK/late.progress" --quiet 7>&-
 producer=${PIDS[-1]}
 wait_until "messages through" test -s "$WORK/late.records"
 cluster down > /dev/null
