@@ -28,6 +28,7 @@ std::vector<std::unique_ptr<Transport>> all_transports() {
   add_kernel_transports(out);
   add_boost_transports(out);
   add_lock_free_transport(out);
+  add_limit_transport(out);
   return out;
 }
 

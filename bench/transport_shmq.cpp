@@ -1,8 +1,12 @@
-// shmq itself, in five ways of using it: copy in and out in batches (blocking or spinning waits),
+// shmq itself, in the ways of using it: copy in and out in batches (blocking or spinning waits),
 // the same with small messages packed several to a 1 KiB slot, zero-copy (write and read in
-// place), and one message per call (put/get).
+// place), one message per call (put/get), and put/get of messages larger than a slot (in
+// fragments over 64 KiB slots). Each on a queue whose sides are single where the run has one
+// process of that side (an explicit promise of exclusivity), or, for the "-default" rows, as a
+// queue created without mode options is (multi on both sides).
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "shmq/consumer.hpp"
 #include "shmq/detail/segment.hpp"
@@ -17,23 +21,30 @@ namespace {
 std::uint32_t batch_for(const Spec& spec) { return std::clamp(spec.capacity / 4, 1U, 256U); }
 constexpr auto kForever = Clock::time_point::max();
 
-enum class Mode { copy, packed, zero_copy, one_by_one };
+enum class Mode { copy, packed, zero_copy, one_by_one, fragments };
 
 // Slots of the packed mode: the programs' default size, or one message if that is larger.
 constexpr std::uint32_t kPackedSlotSize = 1024;
+// Slots of the fragments mode: a message larger than this goes in fragments.
+constexpr std::uint32_t kFragmentSlotSize = 64 * 1024;
 
 struct Options {
   Mode mode;
   WaitStrategy wait;
+  bool default_modes = false;  // multi on both sides, as a queue created without mode options
 };
 
-QueueConfig config_for(const Spec& spec, Mode mode) {
+QueueConfig config_for(const Spec& spec, const Options& options) {
   const auto size = static_cast<std::uint32_t>(spec.size);
   QueueConfig config;
   config.capacity = spec.capacity;
-  config.slot_size = mode == Mode::packed ? std::max(size, kPackedSlotSize) : size;
-  config.multi_producer = spec.producers > 1;
-  config.multi_consumer = spec.consumers > 1;
+  config.slot_size = options.mode == Mode::packed      ? std::max(size, kPackedSlotSize)
+                     : options.mode == Mode::fragments ? std::min(size, kFragmentSlotSize)
+                                                       : size;
+  if (!options.default_modes) {
+    config.multi_producer = spec.producers > 1;
+    config.multi_consumer = spec.consumers > 1;
+  }
   return config;
 }
 
@@ -47,7 +58,9 @@ class ShmqSender final : public Sender {
   void send(std::span<const std::byte> message) override { (void)producer_.put(message); }
 
   void send_many(std::uint64_t first, std::uint64_t count, std::span<std::byte> scratch) override {
-    if (options_.mode == Mode::one_by_one) return Sender::send_many(first, count, scratch);
+    if (options_.mode == Mode::one_by_one || options_.mode == Mode::fragments) {
+      return Sender::send_many(first, count, scratch);
+    }
     const auto size = static_cast<std::uint32_t>(scratch.size());
     if (options_.mode == Mode::packed) return send_packed(first, count, scratch);
     WriteBatch batch;
@@ -109,6 +122,7 @@ class ShmqReceiver final : public Receiver {
   }
 
   std::uint64_t receive_until_stop(std::span<std::byte> scratch) override {
+    if (options_.mode == Mode::fragments) return get_until_stop();
     std::uint64_t received = 0;
     const std::uint32_t max = options_.mode == Mode::one_by_one ? 1 : batch_;
     ReadBatch batch;
@@ -131,10 +145,19 @@ class ShmqReceiver final : public Receiver {
   }
 
  private:
+  // get(), the copy API: one copy out of the slots (a message in fragments is assembled into
+  // `message_` by that copy).
+  std::uint64_t get_until_stop() {
+    for (std::uint64_t received = 0;; ++received) {
+      if (consumer_.get(message_) != Status::ok || sequence_of(message_) == kStop) return received;
+    }
+  }
+
   Consumer consumer_;
   Options options_;
   std::uint32_t batch_;
   ReadBatch one_;  // reused: receive() allocates nothing
+  std::vector<std::byte> message_;
 };
 
 class ShmqTransport final : public Transport {
@@ -144,7 +167,7 @@ class ShmqTransport final : public Transport {
   void create(const Spec& spec) override {
     spec_ = spec;
     Segment::remove(spec.name);
-    Segment::open(spec.name, OpenMode::create_only, config_for(spec, options_.mode));
+    Segment::open(spec.name, OpenMode::create_only, config_for(spec, options_));
   }
   void destroy() override { Segment::remove(spec_.name); }
   std::unique_ptr<Sender> sender() override {
@@ -172,6 +195,14 @@ void add_shmq_transports(std::vector<std::unique_ptr<Transport>>& out) {
                                                 Options{Mode::zero_copy, WaitStrategy::block}));
   out.push_back(std::make_unique<ShmqTransport>("shmq-1-by-1",
                                                 Options{Mode::one_by_one, WaitStrategy::block}));
+  out.push_back(std::make_unique<ShmqTransport>("shmq-default",
+                                                Options{Mode::copy, WaitStrategy::block, true}));
+  out.push_back(std::make_unique<ShmqTransport>(
+      "shmq-1-by-1-default", Options{Mode::one_by_one, WaitStrategy::block, true}));
+  out.push_back(std::make_unique<ShmqTransport>(
+      "shmq-spin-1-by-1-default", Options{Mode::one_by_one, WaitStrategy::spin, true}));
+  out.push_back(std::make_unique<ShmqTransport>(
+      "shmq-fragments", Options{Mode::fragments, WaitStrategy::block, true}));
 }
 
 }  // namespace shmq::bench

@@ -12,5 +12,6 @@ void add_shmq_transports(std::vector<std::unique_ptr<Transport>>& out);
 void add_kernel_transports(std::vector<std::unique_ptr<Transport>>& out);    // pipe, socket, mq
 void add_boost_transports(std::vector<std::unique_ptr<Transport>>& out);     // boost mq, naive
 void add_lock_free_transport(std::vector<std::unique_ptr<Transport>>& out);  // per-message ring
+void add_limit_transport(std::vector<std::unique_ptr<Transport>>& out);  // round-trip limit
 
 }  // namespace shmq::bench

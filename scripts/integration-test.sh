@@ -16,13 +16,16 @@
 # stop finds one holding a message), so what a stopped one holds goes to the others meanwhile
 # (at-least-once: what it wrote of a batch before it stopped may come twice).
 #
+# --slot-size B below --size sends every message in fragments over several slots (at most a
+# quarter of the ring's payload: --capacity x --slot-size / 4).
+#
 #   scripts/integration-test.sh [--producers P] [--consumers C] [--count N] [--size B]
-#       [--kill-producers K] [--kill-consumers K] [--capacity N] [--batch N] [--bin DIR]
-#       [--limit SECONDS] [--shm-size SIZE] [--stop-consumers K] [--stop-seconds S]
+#       [--slot-size B] [--kill-producers K] [--kill-consumers K] [--capacity N] [--batch N]
+#       [--bin DIR] [--limit SECONDS] [--shm-size SIZE] [--stop-consumers K] [--stop-seconds S]
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PRODUCERS=3 CONSUMERS=2 COUNT=200000 SIZE=64 KILL_PRODUCERS=0 KILL_CONSUMERS=0
+PRODUCERS=3 CONSUMERS=2 COUNT=200000 SIZE=64 SLOT_SIZE="" KILL_PRODUCERS=0 KILL_CONSUMERS=0
 CAPACITY=256 BATCH=32 BIN=$ROOT/build/bin LIMIT=600 SHM_SIZE="" STOP_CONSUMERS=0 STOP_SECONDS=3
 ARGUMENTS=("$@")
 while (($#)); do
@@ -31,6 +34,7 @@ while (($#)); do
     --consumers) CONSUMERS=$2 ;;
     --count) COUNT=$2 ;;
     --size) SIZE=$2 ;;
+    --slot-size) SLOT_SIZE=$2 ;;
     --kill-producers) KILL_PRODUCERS=$2 ;;
     --kill-consumers) KILL_CONSUMERS=$2 ;;
     --capacity) CAPACITY=$2 ;;
@@ -40,7 +44,7 @@ while (($#)); do
     --shm-size) SHM_SIZE=$2 ;;
     --stop-consumers) STOP_CONSUMERS=$2 ;;
     --stop-seconds) STOP_SECONDS=$2 ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "integration-test: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift 2
@@ -82,7 +86,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-COMMON=(--name "$QUEUE" --capacity "$CAPACITY" --slot-size "$SIZE" --producers multi
+COMMON=(--name "$QUEUE" --capacity "$CAPACITY" --slot-size "${SLOT_SIZE:-$SIZE}" --producers multi
         --consumers multi --quiet)
 CONSUMER_OPTIONS=()
 # Slowed down, so that a stop nearly always finds a consumer holding a message.
@@ -262,7 +266,8 @@ SECONDS_TAKEN=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", 
 killed_producers=$(grep -c producer "$WORK/killed" 2>/dev/null || true)
 killed_consumers=$(grep -c consumer "$WORK/killed" 2>/dev/null || true)
 stopped_consumers=$(grep -c consumer "$WORK/stopped" 2>/dev/null || true)
-echo "integration-test: $PRODUCERS producers x $CONSUMERS consumers, $COUNT messages of $SIZE B each;" \
+echo "integration-test: $PRODUCERS producers x $CONSUMERS consumers, $COUNT messages of $SIZE B each" \
+     "(slots of ${SLOT_SIZE:-$SIZE} B);" \
      "killed ${killed_producers:-0} producers and ${killed_consumers:-0} consumers," \
      "stopped ${stopped_consumers:-0} consumers for ${STOP_SECONDS} s each"
 tally=0

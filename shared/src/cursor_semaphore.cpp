@@ -136,6 +136,23 @@ std::uint32_t CursorSemaphore::give(std::uint32_t n) noexcept {
   return units_in(before + n * kGiveOne);
 }
 
+std::optional<std::uint32_t> CursorSemaphore::give_from(std::uint32_t seen_limit,
+                                                        std::uint32_t n) noexcept {
+  // relaxed: a first guess for the CAS.
+  std::uint64_t word = data_.word.load(std::memory_order_relaxed);
+  for (;;) {
+    if (high_half(word) != seen_limit) return std::nullopt;  // another giver came first
+    // seq_cst: as give()'s add (it releases what we vouch for, and pairs with sleep_unless()).
+    // Takers move the low half meanwhile: the CAS then fails with the new word, and we retry.
+    if (data_.word.compare_exchange_weak(word, word + n * kGiveOne, std::memory_order_seq_cst,
+                                         std::memory_order_relaxed)) {
+      break;
+    }
+  }
+  if (data_.sleepers.load(std::memory_order_seq_cst) != 0) wake_all();
+  return units_in(word + n * kGiveOne);
+}
+
 void CursorSemaphore::wake_all() noexcept {
   syscall(SYS_futex, futex_word(data_.word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
 }
@@ -158,6 +175,11 @@ std::uint32_t CursorSemaphore::value() const noexcept {
 std::uint32_t CursorSemaphore::takers_cursor() const noexcept {
   // acquire: recovery reads slots below this cursor after reading it.
   return low_half(data_.word.load(std::memory_order_acquire));
+}
+
+std::uint32_t CursorSemaphore::givers_limit_after_our_stores() noexcept {
+  // seq_cst read-modify-write that adds nothing: see the declaration.
+  return high_half(data_.word.fetch_add(0, std::memory_order_seq_cst));
 }
 
 std::uint32_t CursorSemaphore::givers_limit() const noexcept {

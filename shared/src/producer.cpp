@@ -43,12 +43,7 @@ struct Producer::Impl : detail::HandleCore {
     if (!multi) {
       sole.publish(first, count);
     } else {
-      // If the mutex cannot be had (stopped, corrupt), the stamped slots are published by the
-      // next producer's advance, or when our entry is retired: they stay accepted.
-      (void)guarded([&] {
-        journalled.publish();
-        return Status::ok;
-      });
+      journalled.publish();
     }
     count_messages(ring.header().producer.messages_in, messages, multi);
     count_messages(attachment.entry().messages, messages, false);

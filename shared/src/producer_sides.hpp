@@ -65,7 +65,8 @@ class SoleProducing {
 
 // One of several producers: claims under the mutex, journalled in our process entry, and
 // publishes by stamping and then advancing items' limit over every published slot in order
-// (ours and others'). May throw QueueFault (the mutex: deadline, stop, corruption).
+// (ours and others'), without the mutex. claim() may throw QueueFault (the mutex: deadline,
+// stop, corruption).
 class JournalledProducing {
  public:
   JournalledProducing(Ring& ring, Attachment& attachment) noexcept
@@ -84,14 +85,15 @@ class JournalledProducing {
     });
   }
 
-  // After our slots are stamped: advances items' limit over them (and over others' that were
-  // waiting behind them), and empties our journal.
-  void publish() {
-    ring_.locked([&] {
-      ring_.advance_published_locked();
-      // relaxed: the mutex orders the journal; our stamps now speak for our slots.
-      attachment_.entry().held_count.store(0, std::memory_order_relaxed);
-    });
+  // After our slots are stamped: empties our journal (our stamps now speak for our slots) and
+  // advances items' limit over them and over others' waiting behind them. Dying in between
+  // loses nothing: any later advance (a producer's, a waiting consumer's, a reaper's) gives
+  // stamped slots. Never waits.
+  void publish() noexcept {
+    // release: our stamps come before the empty journal, for a reaper that reads it (under the
+    // mutex) once we are dead.
+    attachment_.entry().held_count.store(0, std::memory_order_release);
+    ring_.advance_published();
   }
 
  private:

@@ -47,7 +47,7 @@ void Recovery::retire_producer_locked(layout::ProcessEntry& entry) noexcept {
   // relaxed: the mutex orders the journal.
   entry.held_count.store(0, std::memory_order_relaxed);
   count(header_.membership.skipped, skipped);
-  ring_.advance_published_locked();
+  ring_.advance_published();
 }
 
 PositionRange Recovery::return_unwritten_reserve_locked(std::uint64_t visible,
@@ -148,6 +148,9 @@ std::uint32_t Recovery::expire_leases_locked(std::uint64_t now_ns) noexcept {
 std::uint32_t Recovery::recover_locked() {
   const std::uint32_t reaped = reap_dead_locked();
   expire_leases_locked(monotonic_ns());
+  // Slots a producer stamped and did not advance over (it was stopped in between) are
+  // published by any advancer: waiting consumers see them within a slice.
+  if (geometry_.multi_producer) ring_.advance_published();
   return reaped;
 }
 
@@ -255,7 +258,7 @@ void Recovery::repair_after_holder_died() {
   }
   reap_dead_locked();
   // A side whose cursor moves all happen under the mutex may have a give left undone; redo it.
-  if (geometry_.multi_producer) ring_.advance_published_locked();
+  if (geometry_.multi_producer) ring_.advance_published();
   if (geometry_.multi_consumer) ring_.advance_released_locked();
 }
 

@@ -52,25 +52,52 @@ PositionRange Ring::take_journalled_locked(CursorSemaphore& semaphore,
   return {first, count};
 }
 
-std::uint32_t Ring::advance_published_locked() noexcept {
-  const std::uint64_t start = published();
-  const std::uint64_t limit = claimed();
-  std::uint64_t position = start;
-  while (position < limit && position - start < geometry_.capacity) {
-    const std::uint64_t stamp = slots_.stamp_of(position);
-    if (stamp != layout::stamp(position, layout::kSlotPublished) &&
-        stamp != layout::stamp(position, layout::kSlotSkipped)) {
-      break;
+std::uint32_t Ring::advance_published() noexcept {
+  std::uint32_t given = 0;
+  for (bool first = true;; first = false) {
+    // The first read orders our stamps (stored just before) before our loads of others' stamps:
+    // two producers publishing neighbouring slots at once would otherwise each miss the other's
+    // stamp in a store buffer, and neither would give the later stretch (store buffering).
+    const std::uint32_t seen_limit =
+        first ? items_.givers_limit_after_our_stores() : items_.givers_limit();
+    // relaxed: the hint supplies the upper bits (see published()).
+    const std::uint64_t start =
+        expand(seen_limit, header_.producer.published.load(std::memory_order_relaxed));
+    const std::uint64_t limit = claimed();
+    std::uint64_t position = start;
+    while (position < limit && position - start < geometry_.capacity) {
+      const std::uint64_t stamp = slots_.stamp_of(position);
+      if (stamp != layout::stamp(position, layout::kSlotPublished) &&
+          stamp != layout::stamp(position, layout::kSlotSkipped)) {
+        break;
+      }
+      ++position;
     }
-    ++position;
+    const auto count = static_cast<std::uint32_t>(position - start);
+    if (count == 0) return given;
+    // A lap or more behind the hint: we stalled, and the limit we read may have come round to
+    // the same 32 bits again (ABA). Scan again from where the queue is now.
+    // relaxed: as above.
+    if (header_.producer.published.load(std::memory_order_relaxed) >= start + geometry_.capacity) {
+      continue;
+    }
+    // The publication: consumers may take these positions now. Only from the limit we scanned
+    // from: another advancer that got there first gave them (and we scan again from its end).
+    if (const auto waiting = items_.give_from(seen_limit, count)) {
+      note_depth(*waiting);
+      raise_published_hint(position);
+      given += count;
+    }
   }
-  const auto count = static_cast<std::uint32_t>(position - start);
-  if (count != 0) {
-    note_depth(items_.give(count));  // the publication: consumers may take these positions now
-    // relaxed: a hint (see published()).
-    header_.producer.published.store(position, std::memory_order_relaxed);
+}
+
+void Ring::raise_published_hint(std::uint64_t position) noexcept {
+  // relaxed: a hint (see published()), raised only: an advancer that stalled after its give
+  // must not store an old position over a newer one (a lag past 2^31 would misplace expand()).
+  std::uint64_t hint = header_.producer.published.load(std::memory_order_relaxed);
+  while (hint < position && !header_.producer.published.compare_exchange_weak(
+                                hint, position, std::memory_order_relaxed)) {
   }
-  return count;
 }
 
 std::uint32_t Ring::advance_released_locked() noexcept {

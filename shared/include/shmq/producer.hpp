@@ -171,9 +171,9 @@ class Producer {
   // Zero-copy batch: blocks until at least one slot is free (or `until`), then claims up to `max`.
   // ok | timeout | cancelled. Every claimed slot must then be filled and published.
   [[nodiscard]] Status claim(WriteBatch& batch, std::uint32_t max, Clock::time_point until);
-  // Makes every message of the batch visible to consumers, in order. Never waits for room; on
-  // a multi-producer queue waits for the mutex (held for a few instructions; a holder stopped
-  // inside it keeps us until our stop flag, and the next locker then publishes the slots).
+  // Makes every message of the batch visible to consumers, in order. Never waits (on a
+  // multi-producer queue, a batch behind another producer's unfinished one becomes visible
+  // when that one is published, or its producer is found dead).
   void publish(WriteBatch& batch);
 
   // Blocks until every message this producer put has been finished by a consumer

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 #include "shmq/attach_options.hpp"  // Clock, WaitStrategy
 #include "shmq/detail/layout.hpp"
@@ -54,6 +55,11 @@ class CursorSemaphore {
   // Never blocks. Makes n more units available and wakes sleepers, if any are recorded. Returns
   // the units available just after the give (what the givers' add left in the word).
   std::uint32_t give(std::uint32_t n) noexcept;
+  // Never blocks. Gives n units only if the givers' limit is still `seen_limit` (a giver that
+  // derived n from it, racing others that may have given the same units first); wakes sleepers
+  // as give() does. Returns the units available just after, or nothing if the limit moved.
+  [[nodiscard]] std::optional<std::uint32_t> give_from(std::uint32_t seen_limit,
+                                                       std::uint32_t n) noexcept;
   // Wakes every sleeper without giving, so they re-check their conditions (end of stream).
   void wake_all() noexcept;
   // Recovery only (under the queue mutex): moves the takers' cursor back to `cursor`, making the
@@ -64,6 +70,11 @@ class CursorSemaphore {
   [[nodiscard]] std::uint32_t value() const noexcept;
   [[nodiscard]] std::uint32_t takers_cursor() const noexcept;
   [[nodiscard]] std::uint32_t givers_limit() const noexcept;
+  // givers_limit() read with a read-modify-write that changes nothing: every caller's earlier
+  // stores are ordered before it, and it sees those of every caller before it (all such reads
+  // of one word are in one total order), where a plain load could be passed by a store still in
+  // our store buffer. A fence that ThreadSanitizer understands.
+  [[nodiscard]] std::uint32_t givers_limit_after_our_stores() noexcept;
 
  private:
   // Sleeps until a give or `until`, unless `awake(word)` holds once we are recorded as a sleeper;

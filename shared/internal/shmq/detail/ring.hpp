@@ -4,7 +4,8 @@
 //
 // Who moves what:
 //   single producer:  room's cursor (claim) and items' limit (publish), without the mutex
-//   multi producer:   both under the mutex, with a journal in the process entry
+//   multi producer:   claim under the mutex, with a journal in the process entry; publish
+//                     without it (any producer advances items' limit over stamped slots)
 //   single consumer:  items' cursor (take) and room's limit (release), without the mutex
 //   multi consumer:   both under the mutex, with a journal in the process entry
 //   recovery:         under the mutex, only for a side whose mover is dead or multi
@@ -106,10 +107,12 @@ class Ring {
     });
   }
 
-  // --- Caller holds the mutex. ---
   // Moves items' limit over consecutive published or skipped slots (multi-producer, or a dead
-  // single producer); returns how many units it gave.
-  std::uint32_t advance_published_locked() noexcept;
+  // single producer); returns how many units it gave. Needs no lock: several advancers may
+  // race, and each stretch is given once (CursorSemaphore::give_from()).
+  std::uint32_t advance_published() noexcept;
+
+  // --- Caller holds the mutex. ---
   // Moves room's limit over consecutive done slots (multi-consumer, or recovery).
   std::uint32_t advance_released_locked() noexcept;
   // Processes attached in `role` (dead ones count until reaped). No lock needed.
@@ -134,6 +137,8 @@ class Ring {
     std::atomic<std::uint32_t>& mover_;
   };
 
+  // Sets the published hint to `position` unless it is past it already.
+  void raise_published_hint(std::uint64_t position) noexcept;
   // Recovery's, run by locked() when the mutex says its holder died (see recovery.hpp).
   void repair_after_holder_died();
 
