@@ -319,6 +319,30 @@ class Outbound {
 // message they put was finished, and none that ends only explicitly (`in`) still owes the end. A
 // consumer attaching then waits for the next producer; we carry the end instead, which a
 // predecessor killed before its marker was acknowledged owes.
+// out is its queue's one consumer by design: a queue it creates is single-consumer, so that it
+// may keep several batches in flight (take_ahead()), unless --consumers says otherwise; a queue
+// that exists is taken as it is.
+Consumer attach_to_queue(const BridgeSettings& settings, const AttachOptions& attach) {
+  const cli::CommonOptions& common = settings.common;
+  if (common.config.multi_consumer || common.open_mode() == OpenMode::open_only) {
+    return Consumer(common.name, common.open_mode(), common.config, attach);
+  }
+  QueueConfig single = common.config;
+  single.multi_consumer = false;
+  for (;;) {  // until one of the two wins a race with another creator or remover
+    try {
+      return Consumer(common.name, OpenMode::open_only, common.config, attach);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::not_found) throw;
+    }
+    try {
+      return Consumer(common.name, OpenMode::create_only, single, attach);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::already_exists) throw;
+    }
+  }
+}
+
 bool stream_ended_before(const BridgeSettings& settings) {
   const QueueSnapshot queue = inspect_queue(settings.common.name, settings.common.config);
   return queue.producers_ever != 0 && queue.count(layout::Role::producer, true) == 0 &&
@@ -432,8 +456,7 @@ int run_out(const BridgeSettings& settings, const std::atomic<bool>& stop) {
   const std::string first_note = note();
   AttachOptions attach{settings.common.wait, &stop};
   attach.note = first_note;
-  Consumer consumer(settings.common.name, settings.common.open_mode(), settings.common.config,
-                    attach);
+  Consumer consumer = attach_to_queue(settings, attach);
   book.name_queue(consumer.queue_incarnation(), settings.stream);
   cli::report_repairs(report.program.c_str(), settings.common, consumer.reaped_at_attach(),
                       consumer.replaced_abandoned());
