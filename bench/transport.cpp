@@ -29,7 +29,18 @@ std::vector<std::unique_ptr<Transport>> all_transports() {
   add_boost_transports(out);
   add_lock_free_transport(out);
   add_limit_transport(out);
+  add_peer_transports(out);
   return out;
+}
+
+void add_peer_transports(std::vector<std::unique_ptr<Transport>>& out) {
+#ifdef SHMQ_BENCH_ZMQ
+  add_zmq_transport(out);
+#endif
+#ifdef SHMQ_BENCH_ICEORYX
+  add_iceoryx_transports(out);
+#endif
+  (void)out;  // used by neither when neither is built
 }
 
 }  // namespace shmq::bench

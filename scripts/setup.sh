@@ -9,7 +9,8 @@ BUILD=${1:-$ROOT/build}
 shift || true
 
 PACKAGES=(cmake make g++ libboost-dev libboost-program-options-dev catch2 python3 util-linux
-          pkg-config nlohmann-json3-dev help2man nats-server libnats-dev)
+          pkg-config nlohmann-json3-dev help2man nats-server libnats-dev
+          libzmq3-dev iceoryx libiceoryx-posh-dev)  # the last three: shmq-bench's peers
 # Callers that need more (the fuzzers need clang) name them in SHMQ_EXTRA_PACKAGES.
 read -r -a EXTRA <<< "${SHMQ_EXTRA_PACKAGES:-}"
 PACKAGES+=("${EXTRA[@]}")
