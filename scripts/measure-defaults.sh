@@ -9,6 +9,9 @@
 #    Boost mq (1x1, 2x2, 4x4; 64 B and 1 KiB), 64 KiB put/get and 1 MiB messages in fragments
 #    through 64 KiB slots against memcpy, and the spinning round trip against a bare ping-pong on
 #    one cache line.
+# 3. shmq-bench: the peers a user would pick instead, like for like (copy against copy, zero-copy
+#    against zero-copy): ZeroMQ PUSH/PULL over ipc:// and eclipse iceoryx (its RouDi daemon
+#    started and stopped by the bench).
 # Writes results/defaults.txt.
 set -euo pipefail
 
@@ -56,3 +59,7 @@ echo "2. shmq-bench"
   --transports shmq,shmq-default,shmq-1-by-1,shmq-1-by-1-default,shmq-spin,shmq-spin-1-by-1-default,shmq-fragments,boost-mq,pipe,limit-ping-pong
 "$BIN/shmq-bench" --out "$OUT/defaults-bench-1M" --sizes 1M --configs 1x1 \
   --transports shmq-fragments,shmq-1-by-1,pipe
+echo
+echo "3. shmq-bench, the peers"
+"$BIN/shmq-bench" --out "$OUT/defaults-peers" --sizes 64,1K,64K --configs 1x1,2x2 \
+  --transports shmq,shmq-default,shmq-1-by-1-default,shmq-zero-copy,zeromq,iceoryx,iceoryx-zero-copy
