@@ -78,8 +78,8 @@ class LimitTransport final : public Transport {
       line_ = found->second;
       return;
     }
-    void* memory = mmap(nullptr, sizeof(Line), PROT_READ | PROT_WRITE,
-                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void* memory =
+        mmap(nullptr, sizeof(Line), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) throw std::runtime_error("mmap of the ping-pong line failed");
     line_ = new (memory) Line;
     name_ = spec.name;
