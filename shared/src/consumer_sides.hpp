@@ -59,7 +59,7 @@ class JournalledConsuming {
 
   // Up to `max` messages, waiting for the mutex until `until`; count 0 if none.
   PositionRange take(std::uint32_t max, Clock::time_point until) {
-    return ring_.locked_as_mover(attachment_.index(), until, [&] {
+    return ring_.locked_as_mover(layout::Role::consumer, attachment_.index(), until, [&] {
       // Messages a dead consumer left come first (take_orphans_locked journals them itself).
       PositionRange range = Recovery(ring_).take_orphans_locked(attachment_.index(), max);
       if (range.count == 0) {
@@ -89,7 +89,7 @@ class JournalledConsuming {
   // only if our journal still names them. Returns whether it did (false: our lease ran out and
   // another process handed them on).
   bool release(std::uint64_t first, std::uint32_t count) {
-    return ring_.locked_as_mover(attachment_.index(), Clock::time_point::max(), [&] {
+    return ring_.locked_as_mover(layout::Role::consumer, attachment_.index(), Clock::time_point::max(), [&] {
       auto& journal = attachment_.entry();
       // relaxed: the mutex orders the journal with expirers.
       if (journal.held_count.load(std::memory_order_relaxed) == 0 ||

@@ -75,7 +75,7 @@ class JournalledProducing {
   // Up to `max` free slots, waiting for the mutex until `until`; count 0 if fewer than `need`
   // (at least one) are free.
   PositionRange claim(std::uint32_t max, Clock::time_point until, std::uint32_t need = 1) {
-    return ring_.locked_as_mover(attachment_.index(), until, [&] {
+    return ring_.locked_as_mover(layout::Role::producer, attachment_.index(), until, [&] {
       // Room only grows while we hold the mutex (releases add to it; every claim is under it),
       // so `need` free now are still free at the take.
       if (need > 1 && ring_.room().value() < need) return PositionRange{};

@@ -236,32 +236,40 @@ PositionRange Recovery::take_orphans_locked(std::uint32_t index, std::uint32_t m
   return run;  // the flag stays up: the next take scans again and lowers it if none are left
 }
 
-void Recovery::repair_after_holder_died() {
+void Recovery::repair_after_holder_died(layout::Role side) {
   // The kernel says the holder died, though /proc may still show it exiting. If it was moving
   // cursors, retire its entry now: its journal is exact only until someone else claims or takes.
+  layout::MutexData& mutex = ring_.mutex_data(side);
   // relaxed: the mutex orders the mover word.
-  const std::uint32_t mover = header_.mutex.mover.load(std::memory_order_relaxed);
+  const std::uint32_t mover = mutex.mover.load(std::memory_order_relaxed);
   if (mover < layout::kMaxProcesses) {
     retire_locked(mover);
     count(header_.membership.recoveries, 1);
   }
   // Cleared only now: a repairer that dies half-way leaves the mover for the next one (retiring
   // is idempotent).
-  header_.mutex.mover.store(layout::kNoEntry, std::memory_order_relaxed);
-  // An attacher that died between writing an entry's role and its pid left a role in a free
-  // entry: clear it, so that only a peer's scribbling counts as a corrupt entry.
-  for (auto& process : header_.processes) {
-    // relaxed: under the mutex.
-    if (process.pid.load(std::memory_order_relaxed) == 0) {
-      process.role.store(0, std::memory_order_relaxed);
+  mutex.mover.store(layout::kNoEntry, std::memory_order_relaxed);
+  if (side == layout::Role::producer) {
+    // An attacher (it holds both mutexes, the producers' first) that died between writing an
+    // entry's role and its pid left a role in a free entry: clear it, so that only a peer's
+    // scribbling counts as a corrupt entry.
+    for (auto& process : header_.processes) {
+      // relaxed: under the mutex.
+      if (process.pid.load(std::memory_order_relaxed) == 0) {
+        process.role.store(0, std::memory_order_relaxed);
+      }
     }
+    if (geometry_.multi_producer) ring_.advance_published();
+  } else if (geometry_.multi_consumer) {
+    // A release whose give was left undone; redo it.
+    ring_.advance_released_locked();
   }
-  reap_dead_locked();
-  // A side whose cursor moves all happen under the mutex may have a give left undone; redo it.
-  if (geometry_.multi_producer) ring_.advance_published();
-  if (geometry_.multi_consumer) ring_.advance_released_locked();
+  // Other dead processes are reaped by the next process that holds both mutexes (an attacher,
+  // a waiter's recovery): a holder of one side's mutex must not wait for the other's.
 }
 
-void Ring::repair_after_holder_died() { Recovery(*this).repair_after_holder_died(); }
+void Ring::repair_after_holder_died(layout::Role side) {
+  Recovery(*this).repair_after_holder_died(side);
+}
 
 }  // namespace shmq

@@ -13,7 +13,8 @@ Ring::Ring(const Segment& segment, const std::atomic<bool>* stop) noexcept
       slots_(segment),
       room_(header_.room),
       items_(header_.items),
-      mutex_(header_.mutex),
+      producer_mutex_(header_.producer_mutex),
+      consumer_mutex_(header_.consumer_mutex),
       loss_probe_{segment.slot(geometry_.capacity - 1) + segment.slot_stride() - 1,
                   &segment.lost_flag()},
       stop_(stop) {}

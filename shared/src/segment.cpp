@@ -165,7 +165,8 @@ void initialise_header(void* base, const Geometry& geometry) {
   auto* header = new (base) layout::Header{};
   CursorSemaphore::initialise(header->room, geometry.capacity);
   CursorSemaphore::initialise(header->items, 0);
-  RobustMutex::initialise(header->mutex);
+  RobustMutex::initialise(header->producer_mutex);
+  RobustMutex::initialise(header->consumer_mutex);
   header->identity.fields = make_identity(geometry, static_cast<std::uint32_t>(geteuid()));
   header->identity.fields.incarnation = draw_incarnation();
   // release: everything above must be visible to an opener that sees `ready`.

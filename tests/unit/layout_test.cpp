@@ -8,7 +8,7 @@
 using namespace shmq::layout;
 
 TEST_CASE("the layout version matches the mirrored layout", "[unit][layout]") {
-  CHECK(kLayoutVersion == 10);
+  CHECK(kLayoutVersion == 11);
   CHECK(kMagic == 0x3151'4D48'5300'5153ULL);
 }
 
@@ -29,12 +29,13 @@ TEST_CASE("identity fields sit where version 4 put them", "[unit][layout]") {
 TEST_CASE("each hot field has its own cache line", "[unit][layout]") {
   CHECK(offsetof(Header, room) == 64);
   CHECK(offsetof(Header, items) == 128);
-  CHECK(offsetof(Header, mutex) == 192);
+  CHECK(offsetof(Header, producer_mutex) == 192);
   CHECK(offsetof(Header, producer) == 256);
   CHECK(offsetof(Header, consumer) == 320);
   CHECK(offsetof(Header, membership) == 384);
   CHECK(offsetof(Header, processes) == 448);
-  CHECK(sizeof(Header) == 448 + 64 * 192);
+  CHECK(offsetof(Header, consumer_mutex) == 448 + 64 * 192);
+  CHECK(sizeof(Header) == 448 + 64 * 192 + 64);
   CHECK(alignof(Header) == 64);
 }
 

@@ -6,18 +6,19 @@
 //                  creator uid, segment size, ready
 //       64     64  room:  claimed | released + capacity       producers take, consumers give
 //      128     64  items: taken   | published                 consumers take, producers give
-//      192     64  mutex  (robust, process-shared), mover,    whichever side is multi
-//                  gate (contenders' back-off)
+//      192     64  producers' mutex (robust, process-shared), multi producers (claims)
+//                  mover, gate (contenders' back-off)
 //      256     64  ProducerSide: 64-bit claimed, published    producers
 //                  hints, messages_in, high_water
 //      320     64  ConsumerSide: 64-bit taken, released       consumers
 //                  hints, messages_out
-//      384     64  Membership: producers/consumers ever       attach (under the mutex)
+//      384     64  Membership: producers/consumers ever       attach (under both mutexes)
 //                  attached, recovery counters
-//      448   4096  processes[64]: pid, role, start time,      each process its own entry;
+//      448  12288  processes[64]: pid, role, start time,      each process its own entry;
 //                  messages, held range and lease (multi      reapers, once it is dead;
-//                  modes)                                     expirers, once its lease ran out
-//     4544    ...  capacity x slot (stride = slot_stride):
+//                  modes), note                               expirers, once its lease ran out
+//    12736     64  consumers' mutex, mover, gate             multi consumers (takes, releases)
+//    12800    ...  capacity x slot (stride = slot_stride):
 //                  [ stamp u64 | length u32 | records u32 | payload (slot_size bytes) | pad ]
 //                  payload: one message (records = 0), or `records` packed messages, each
 //                  [ size u32 | bytes ], filling exactly `length` bytes, or (records has
@@ -58,9 +59,9 @@
 namespace shmq::layout {
 
 inline constexpr std::uint64_t kMagic = 0x31'51'4D'48'53'00'51'53ULL;  // "SQ\0SHMQ1", little-endian
-// 10: messages larger than a slot, in fragments (kFragment in a slot's `records`).
-// (9: an incarnation id in the identity, the "end owed" flag, a note per process entry.)
-inline constexpr std::uint32_t kLayoutVersion = 10;
+// 11: a mutex per side (consumers' after the process table).
+// (10: messages larger than a slot, in fragments: kFragment in a slot's `records`.)
+inline constexpr std::uint32_t kLayoutVersion = 11;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kMaxProcesses = 64;
 
@@ -205,11 +206,12 @@ struct Header {
   alignas(kCacheLine) Identity identity;
   SemaphoreData room;
   SemaphoreData items;
-  MutexData mutex;
+  MutexData producer_mutex;  // multi producers' claims; with the consumers', the table
   ProducerSide producer;
   ConsumerSide consumer;
   Membership membership;
   ProcessEntry processes[kMaxProcesses];
+  MutexData consumer_mutex;  // multi consumers' takes and releases
 };
 
 inline constexpr std::size_t kHeaderSize = sizeof(Header);
@@ -243,13 +245,14 @@ static_assert(std::is_trivially_copyable_v<IdentityFields>);
 static_assert(sizeof(pthread_mutex_t) <= kCacheLine);
 static_assert(offsetof(Header, room) == 64);
 static_assert(offsetof(Header, items) == 128);
-static_assert(offsetof(Header, mutex) == 192);
+static_assert(offsetof(Header, producer_mutex) == 192);
 static_assert(offsetof(Header, producer) == 256);
 static_assert(offsetof(Header, consumer) == 320);
 static_assert(offsetof(Header, membership) == 384);
 static_assert(offsetof(Header, processes) == 448);
 static_assert(sizeof(ProcessEntry) == 3 * kCacheLine);  // the note has two lines of its own
-static_assert(sizeof(Header) == 448 + kMaxProcesses * 3 * kCacheLine);
+static_assert(offsetof(Header, consumer_mutex) == 448 + kMaxProcesses * 3 * kCacheLine);
+static_assert(sizeof(Header) == 448 + kMaxProcesses * 3 * kCacheLine + kCacheLine);
 static_assert(sizeof(SlotHeader) == 16);
 static_assert(kHeaderSize % kSlotAlignment == 0);
 static_assert(is_possible_segment_size(segment_size_for(1024, 1024)));

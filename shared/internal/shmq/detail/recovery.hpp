@@ -34,9 +34,10 @@ class Recovery {
   // Multi-consumer: takes up to `max` orphaned messages (left by a consumer that died), if any,
   // journalling them in process entry `index` before claiming them.
   PositionRange take_orphans_locked(std::uint32_t index, std::uint32_t max) noexcept;
-  // The mutex said its holder died: retires the entry it was moving cursors for, clears what a
-  // half-done attach left, reaps the dead, and redoes a give a multi side may have left undone.
-  void repair_after_holder_died();
+  // The mutex of `side` said its holder died: retires the entry it was moving cursors for,
+  // clears what a half-done attach left (the producers' mutex: an attacher takes it first), and
+  // redoes a give that side may have left undone.
+  void repair_after_holder_died(layout::Role side);
 
  private:
   // Throws QueueFault(corrupt) naming entry `index` unless it is free or a valid entry in use.

@@ -4,11 +4,11 @@
 //
 // Who moves what:
 //   single producer:  room's cursor (claim) and items' limit (publish), without the mutex
-//   multi producer:   claim under the mutex, with a journal in the process entry; publish
-//                     without it (any producer advances items' limit over stamped slots)
+//   multi producer:   claim under the producers' mutex, with a journal in the process entry;
+//                     publish without it (any producer advances items' limit over stamped slots)
 //   single consumer:  items' cursor (take) and room's limit (release), without the mutex
-//   multi consumer:   both under the mutex, with a journal in the process entry
-//   recovery:         under the mutex, only for a side whose mover is dead or multi
+//   multi consumer:   both under the consumers' mutex, with a journal in the process entry
+//   recovery:         under both mutexes (a dead side's mover: under that side's alone)
 #pragma once
 
 #include <atomic>
@@ -64,6 +64,11 @@ class Ring {
     return header_.processes[index];
   }
 
+  // The mutex of one side (the producers' or the consumers'), with its mover word.
+  [[nodiscard]] layout::MutexData& mutex_data(layout::Role side) const noexcept {
+    return side == layout::Role::producer ? header_.producer_mutex : header_.consumer_mutex;
+  }
+
   // Where each position's slot is, and its stamp.
   [[nodiscard]] const SlotArray& slots() const noexcept { return slots_; }
 
@@ -81,30 +86,38 @@ class Ring {
                                        std::atomic<std::uint64_t>& hint, std::uint32_t index,
                                        std::uint32_t max, std::string_view step) noexcept;
 
-  // Runs `body` holding the mutex; first repairs what a holder that died left behind. Throws
-  // QueueFault if the mutex is not had by `until` (timeout), the stop flag is raised
-  // (cancelled), or the mutex or what it protects is corrupt; public calls turn it into their
-  // Status.
+  // Runs `body` holding both mutexes (the producers', then the consumers': the one order in
+  // which anybody holds both), for what touches the process table or both sides: attaching,
+  // detaching, reaping, expiring leases, confirming an end of stream. First repairs what a
+  // holder that died left behind. Throws QueueFault if a mutex is not had by `until`
+  // (timeout), the stop flag is raised (cancelled), the segment is lost, or a mutex or what it
+  // protects is corrupt; public calls turn it into their Status.
   template <class Body>
   decltype(auto) locked(Clock::time_point until, Body&& body) {
-    MutexGuard guard(mutex_, until, stop_, &loss_probe_, [this] { repair_after_holder_died(); });
+    MutexGuard producers(producer_mutex_, until, stop_, &loss_probe_,
+                         [this] { repair_after_holder_died(layout::Role::producer); });
+    MutexGuard consumers(consumer_mutex_, until, stop_, &loss_probe_,
+                         [this] { repair_after_holder_died(layout::Role::consumer); });
     return body();
   }
-  // locked() with no deadline: for steps that must not be left half-done (publishing,
-  // releasing, detaching); the stop flag and a corrupt mutex still end the wait.
+  // locked() with no deadline: for steps that must not be left half-done (detaching); the stop
+  // flag and a corrupt mutex still end the wait.
   template <class Body>
   decltype(auto) locked(Body&& body) {
     return locked(Clock::time_point::max(), std::forward<Body>(body));
   }
 
-  // Runs `body` holding the mutex as the mover for process entry `index`: `body` may journal
-  // and move cursors, and if this process dies inside it, the next locker retires the entry.
+  // Runs `body` holding the mutex of `side` alone, as the mover for process entry `index`:
+  // `body` may journal and move that side's cursors, and if this process dies inside it, the
+  // next locker retires the entry. A producer's claims never wait for a consumer's takes.
   template <class Body>
-  decltype(auto) locked_as_mover(std::uint32_t index, Clock::time_point until, Body&& body) {
-    return locked(until, [&] {
-      MoverMark mark(header_.mutex.mover, index);
-      return body();
-    });
+  decltype(auto) locked_as_mover(layout::Role side, std::uint32_t index, Clock::time_point until,
+                                 Body&& body) {
+    const bool producers = side == layout::Role::producer;
+    MutexGuard guard(producers ? producer_mutex_ : consumer_mutex_, until, stop_, &loss_probe_,
+                     [this, side] { repair_after_holder_died(side); });
+    MoverMark mark(mutex_data(side).mover, index);
+    return body();
   }
 
   // Moves items' limit over consecutive published or skipped slots (multi-producer, or a dead
@@ -139,8 +152,8 @@ class Ring {
 
   // Sets the published hint to `position` unless it is past it already.
   void raise_published_hint(std::uint64_t position) noexcept;
-  // Recovery's, run by locked() when the mutex says its holder died (see recovery.hpp).
-  void repair_after_holder_died();
+  // Recovery's, run when the mutex of `side` says its holder died (see recovery.hpp).
+  void repair_after_holder_died(layout::Role side);
 
   const Segment& segment_;
   layout::Header& header_;
@@ -148,7 +161,8 @@ class Ring {
   SlotArray slots_;
   CursorSemaphore room_;
   CursorSemaphore items_;
-  RobustMutex mutex_;
+  RobustMutex producer_mutex_;
+  RobustMutex consumer_mutex_;
   LossProbe loss_probe_;
   const std::atomic<bool>* stop_;
 };
