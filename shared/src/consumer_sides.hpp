@@ -89,22 +89,23 @@ class JournalledConsuming {
   // only if our journal still names them. Returns whether it did (false: our lease ran out and
   // another process handed them on).
   bool release(std::uint64_t first, std::uint32_t count) {
-    return ring_.locked_as_mover(layout::Role::consumer, attachment_.index(), Clock::time_point::max(), [&] {
-      auto& journal = attachment_.entry();
-      // relaxed: the mutex orders the journal with expirers.
-      if (journal.held_count.load(std::memory_order_relaxed) == 0 ||
-          journal.held_first.load(std::memory_order_relaxed) != first) {
-        return false;
-      }
-      for (std::uint32_t i = 0; i < count; ++i) {
-        ring_.slots().set_stamp(first + i, layout::kSlotDone);
-      }
-      failpoint::reach(failpoint::kConsumerAfterStamps);
-      ring_.advance_released_locked();
-      // relaxed: as above; our done stamps now speak for our slots.
-      journal.held_count.store(0, std::memory_order_relaxed);
-      return true;
-    });
+    return ring_.locked_as_mover(
+        layout::Role::consumer, attachment_.index(), Clock::time_point::max(), [&] {
+          auto& journal = attachment_.entry();
+          // relaxed: the mutex orders the journal with expirers.
+          if (journal.held_count.load(std::memory_order_relaxed) == 0 ||
+              journal.held_first.load(std::memory_order_relaxed) != first) {
+            return false;
+          }
+          for (std::uint32_t i = 0; i < count; ++i) {
+            ring_.slots().set_stamp(first + i, layout::kSlotDone);
+          }
+          failpoint::reach(failpoint::kConsumerAfterStamps);
+          ring_.advance_released_locked();
+          // relaxed: as above; our done stamps now speak for our slots.
+          journal.held_count.store(0, std::memory_order_relaxed);
+          return true;
+        });
   }
 
  private:

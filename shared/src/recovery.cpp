@@ -1,6 +1,7 @@
 #include "shmq/detail/recovery.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "shmq/detail/failpoint.hpp"
 #include "shmq/detail/process_table.hpp"
@@ -111,12 +112,13 @@ void Recovery::orphan_held_locked(layout::ProcessEntry& entry) noexcept {
     }
   }
   count(header_.membership.skipped, unreadable);
+  // relaxed: read under the consumers' mutex. Raised before the journal empties: dying in
+  // between leaves the orphans both findable and in the journal (retired again, idempotent).
+  if (orphaned != 0) header_.membership.orphans.store(1, std::memory_order_relaxed);
   // relaxed: the mutex orders the journal. Its holder, if alive, finds it empty when it comes to
   // release (under the mutex) and knows its messages went to others.
   entry.held_count.store(0, std::memory_order_relaxed);
   if (orphaned != 0) {
-    // relaxed: read under the mutex.
-    header_.membership.orphans.store(1, std::memory_order_relaxed);
     count(header_.membership.redelivered, orphaned);
     ring_.items().wake_all();  // sleeping consumers: there is work behind the cursor
   }
@@ -182,7 +184,7 @@ void Recovery::check_entry_locked(std::uint32_t index) const {
                                         ", role " + std::to_string(role) + ")");
 }
 
-std::uint32_t Recovery::reap_dead_locked() {
+std::uint32_t Recovery::reap_dead_locked(std::optional<layout::Role> only) {
   std::uint32_t reaped = 0;
   for (std::uint32_t i = 0; i < layout::kMaxProcesses; ++i) {
     check_entry_locked(i);
@@ -191,6 +193,7 @@ std::uint32_t Recovery::reap_dead_locked() {
     const ProcessIdentity identity{process.pid.load(std::memory_order_relaxed),
                                    process.start_time.load(std::memory_order_relaxed)};
     if (identity.pid == 0 ||
+        (only && process.role.load(std::memory_order_relaxed) != static_cast<std::uint32_t>(*only)) ||
         attachment_alive(identity, probe_entry_lock(ring_.file_descriptor(), i))) {
       continue;
     }
@@ -240,9 +243,11 @@ void Recovery::repair_after_holder_died(layout::Role side) {
   // The kernel says the holder died, though /proc may still show it exiting. If it was moving
   // cursors, retire its entry now: its journal is exact only until someone else claims or takes.
   layout::MutexData& mutex = ring_.mutex_data(side);
-  // relaxed: the mutex orders the mover word.
+  // relaxed: the mutex orders the mover word (and the entry's role, written under both).
   const std::uint32_t mover = mutex.mover.load(std::memory_order_relaxed);
-  if (mover < layout::kMaxProcesses) {
+  // Only an entry of this side: anything else (a peer's scribbling) is left to a reaper.
+  if (mover < layout::kMaxProcesses &&
+      ring_.entry(mover).role.load(std::memory_order_relaxed) == static_cast<std::uint32_t>(side)) {
     retire_locked(mover);
     count(header_.membership.recoveries, 1);
   }
@@ -260,12 +265,16 @@ void Recovery::repair_after_holder_died(layout::Role side) {
       }
     }
     if (geometry_.multi_producer) ring_.advance_published();
-  } else if (geometry_.multi_consumer) {
-    // A release whose give was left undone; redo it.
-    ring_.advance_released_locked();
+  } else {
+    // A holder of both that died handing messages over (reaping a dead consumer, expiring a
+    // lease) left the hand-over half done: finish it before anyone takes orphans, which needs
+    // only the consumers' side. Then a release whose give was left undone.
+    reap_dead_locked(layout::Role::consumer);
+    expire_leases_locked(monotonic_ns());
+    if (geometry_.multi_consumer) ring_.advance_released_locked();
   }
-  // Other dead processes are reaped by the next process that holds both mutexes (an attacher,
-  // a waiter's recovery): a holder of one side's mutex must not wait for the other's.
+  // Dead producers are reaped by the next process that holds both mutexes (an attacher, a
+  // waiter's recovery): a holder of the consumers' mutex must not wait for the producers'.
 }
 
 void Ring::repair_after_holder_died(layout::Role side) {

@@ -10,6 +10,7 @@
 
 #include "child_process.hpp"
 #include "shmq/detail/failpoint.hpp"
+#include "shmq/detail/recovery.hpp"
 #include "shmq/detail/ring.hpp"
 #include "test_queue.hpp"
 #include "workers.hpp"
@@ -275,4 +276,64 @@ TEST_CASE("a stopped consumer is not dead: resumed, it finishes and nothing is r
   CHECK(consumer.wait() == 0);
   auto counts = tally(record.path());
   for (std::uint64_t s = 0; s < kPerProducer; ++s) REQUIRE(counts[1][s] == 1);
+}
+
+// A process holding both mutexes (here, a reaper) that dies half-way through handing a dead
+// consumer's messages over leaves them re-stamped in part, its flag raised: the next taker of
+// the consumers' mutex alone must finish the hand-over first, or it would take the re-stamped
+// part while the dead consumer's journal still names it, and a later reaper would hand the same
+// slots to a second consumer while the first still holds them.
+TEST_CASE("a reaper that dies handing a dead consumer's messages over leaves none held twice",
+          "[multiprocess][crash]") {
+  TestQueue queue("crash-reaper");
+  const auto config = test_config(kCapacity, true);
+  AttachOptions no_lease;
+  no_lease.lease = std::chrono::milliseconds(0);
+  Producer producer(queue.name(), OpenMode::create_only, config);
+  for (const std::string_view message : {"m0", "m1", "m2", "m3"}) {
+    REQUIRE(producer.put(std::as_bytes(std::span(message))) == Status::ok);
+  }
+  Consumer first(queue.name(), OpenMode::open_only, {}, no_lease);
+  Consumer second(queue.name(), OpenMode::open_only, {}, no_lease);
+  ChildProcess dead_consumer([&]() -> int {
+    Consumer consumer(queue.name(), OpenMode::open_only, {}, no_lease);
+    ReadBatch batch;
+    const Status status = consumer.take(batch, 8, Clock::now() + 1s);
+    _exit(status == Status::ok && batch.size() == 4 ? 0 : 1);  // dies holding all four
+  });
+  REQUIRE(dead_consumer.wait() == 0);
+  ChildProcess dead_reaper([&]() -> int {
+    const Segment view = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
+    Ring ring(view);
+    ring.locked([&] {  // as orphan_held_locked() would, for an earlier entry and two slots
+      ring.header().membership.orphans.store(1);
+      ring.slots().set_stamp(0, layout::kSlotOrphaned);
+      ring.slots().set_stamp(1, layout::kSlotOrphaned);
+      _exit(0);  // dies holding both mutexes
+    });
+    return 1;
+  });
+  REQUIRE(dead_reaper.wait() == 0);
+
+  ReadBatch first_batch;
+  REQUIRE(first.take(first_batch, 8, Clock::now() + 1s) == Status::ok);
+  {
+    const Segment view = Segment::open(queue.name(), OpenMode::open_only, QueueConfig{});
+    Ring ring(view);
+    ring.locked([&] { Recovery(ring).recover_locked(); });  // a later reaper
+  }
+  ReadBatch second_batch;
+  const Status status = second.take(second_batch, 8, Clock::now() + 200ms);
+  CHECK((status == Status::ok || status == Status::timeout));
+  // Every message is held by exactly one consumer.
+  CHECK(first_batch.size() + second_batch.size() == 4);
+  CHECK((first.still_holds(first_batch) || first_batch.empty()));
+  const auto text = [](std::span<const std::byte> bytes) {
+    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  };
+  for (const auto a : first_batch) {
+    for (const auto b : second_batch) CHECK(text(a) != text(b));
+  }
+  first.release(first_batch);
+  second.release(second_batch);
 }

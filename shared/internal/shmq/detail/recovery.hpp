@@ -1,13 +1,15 @@
-// Recovery: what a process does, under the ring's mutex, about peers that died, left, or held
+// Recovery: what a process does, under the ring's mutexes, about peers that died, left, or held
 // messages past their lease. A view over a Ring, made where it is needed (it holds nothing of
 // its own); recovery.cpp has the algorithms.
 //
-// Everything here runs under the mutex and is idempotent: a reaper that dies half-way leaves
-// state the next one finishes, because an entry is freed (pid = 0) only after its positions are
-// dealt with, and every step re-derives what to do from the semaphore words and slot stamps.
+// Everything here runs under both mutexes (but where it says which) and is idempotent: a
+// reaper that dies half-way leaves state the next one finishes, because an entry is freed
+// (pid = 0) only after its positions are dealt with, and every step re-derives what to do from
+// the semaphore words and slot stamps.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "shmq/detail/ring.hpp"
 
@@ -22,9 +24,10 @@ class Recovery {
   // a producer's unpublished slots are skipped, a consumer's unfinished messages become
   // deliverable again.
   void retire_locked(std::uint32_t index) noexcept;
-  // Retires every entry whose process is dead; returns how many. Throws QueueFault(corrupt) if
-  // an entry in use is not a valid entry (it is never taken for a process that left).
-  std::uint32_t reap_dead_locked();
+  // Retires every entry whose process is dead (of role `only`, if given); returns how many.
+  // Throws QueueFault(corrupt) if an entry in use is not a valid entry (it is never taken for a
+  // process that left). Under both mutexes, or the consumers' alone for consumers.
+  std::uint32_t reap_dead_locked(std::optional<layout::Role> only = std::nullopt);
   // Hands what live consumers have held past their lease (multi-consumer) to the others, as if
   // they had died; returns how many consumers lost theirs. `now_ns`: monotonic_ns().
   std::uint32_t expire_leases_locked(std::uint64_t now_ns) noexcept;
