@@ -111,11 +111,14 @@ class JournalledConsuming {
  private:
   // Under the mutex: how many of the filled slots to take for up to `max`, so that the take
   // ends where a message does (the fragments of one message go to one consumer). Only we take
-  // while we hold the mutex, and items only grow, so they are all there at the take.
+  // while we hold the mutex, and items only grow, so they are all there at the take (and more
+  // may be: the take is exact, not "up to").
   std::uint32_t whole_messages(std::uint32_t max) const noexcept {
     const std::uint32_t filled = ring_.items().value();
     const std::uint32_t count = std::min(max, filled);
-    if (count == 0) return max;
+    // None yet: take none. (Taking `max` would take what a producer publishes meanwhile, without
+    // the mutex, unextended: the first slots of a message in fragments.)
+    if (count == 0) return 0;
     const std::uint32_t rest = ring_.slots().fragments_after(ring_.taken() + count - 1);
     return count + std::min(rest, filled - count);
   }

@@ -5,8 +5,11 @@
 
 #include <catch2/catch.hpp>
 #include <iostream>
+#include <fstream>
 #include <map>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "child_process.hpp"
 #include "shmq/detail/failpoint.hpp"
@@ -336,4 +339,34 @@ TEST_CASE("a reaper that dies handing a dead consumer's messages over leaves non
   }
   first.release(first_batch);
   second.release(second_batch);
+}
+
+// A multi consumer that found nothing to take under its mutex must take nothing: a producer
+// publishes without that mutex, and a take of `max` slots made after its message arrived would
+// end inside it. The consumer is stopped between its look and its take while a message of four
+// fragments is put.
+TEST_CASE("a consumer whose take finds the ring empty takes no part of a message arriving then",
+          "[multiprocess][fragments]") {
+  TestQueue queue("fragments-arriving");
+  auto config = test_config(kCapacity * 2, true);  // 16 slots of 64 B: up to 256-byte messages
+  Producer producer(queue.name(), OpenMode::create_only, config);
+  const std::vector<std::byte> message(200, std::byte{0x42});  // four fragments
+  ChildProcess consumer([&]() -> int {
+    Consumer taker(queue.name(), OpenMode::open_only);
+    failpoint::arm(failpoint::kConsumerHoldingMutex, failpoint::Action::stop, 0);
+    ReadBatch batch;
+    const Status status = taker.take(batch, 1, Clock::now() + 30s);
+    return status == Status::ok && batch.size() == 1 && batch[0].size() == message.size() ? 0 : 1;
+  });
+  const auto stopped = [&] {  // state 'T' in /proc/PID/stat
+    std::ifstream stat("/proc/" + std::to_string(consumer.pid()) + "/stat");
+    std::string pid, command, state;
+    stat >> pid >> command >> state;
+    return state == "T";
+  };
+  for (int i = 0; i < 10000 && !stopped(); ++i) std::this_thread::sleep_for(1ms);
+  REQUIRE(stopped());
+  REQUIRE(producer.put(message) == Status::ok);
+  consumer.kill(SIGCONT);
+  CHECK(consumer.wait() == 0);  // the whole message, in one piece
 }
