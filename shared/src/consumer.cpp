@@ -382,10 +382,10 @@ Status Consumer::get_until(std::vector<std::byte>& out, Clock::time_point until)
   for (;;) {
     // A packed slot holds several messages: hand them out one per call, then release the slot.
     if (self.one_by_one_next < self.one_by_one.size()) {
-      const auto message = self.one_by_one[self.one_by_one_next++];
-      if (self.one_by_one.assembled_used_ != 0 && message.data() == self.one_by_one.assembled_[0].data()) {
-        out.swap(self.one_by_one.assembled_[0]);  // copied out of its slots already
-      } else {
+      const std::size_t index = self.one_by_one_next++;
+      // A message in fragments was copied out of its slots already: hand over that copy.
+      if (!self.one_by_one.move_assembled(index, out)) {
+        const auto message = self.one_by_one[index];
         out.assign(message.begin(), message.end());
       }
       if (!self.still_held(self.one_by_one.first_)) {

@@ -58,6 +58,16 @@ class ReadBatch {
     first_ = 0;
     count_ = skipped_ = corrupt_ = 0;
   }
+  // Moves message i into `out` and returns true if the batch owns its bytes (a message in
+  // fragments, assembled here), leaving `out`'s old storage in its place; false otherwise.
+  bool move_assembled(std::size_t i, std::vector<std::byte>& out) noexcept {
+    for (std::size_t k = 0; k < assembled_used_; ++k) {
+      if (assembled_[k].data() != messages_[i].data()) continue;
+      out.swap(assembled_[k]);
+      return true;
+    }
+    return false;
+  }
   // An emptied buffer to assemble the next message in fragments into, kept across resets.
   std::vector<std::byte>& next_assembly() {
     if (assembled_used_ == assembled_.size()) assembled_.emplace_back();
