@@ -10,6 +10,7 @@ shift || true
 
 PACKAGES=(cmake make g++ libboost-dev libboost-program-options-dev catch2 python3 util-linux
           pkg-config nlohmann-json3-dev help2man nats-server libnats-dev
+          python3-dev pybind11-dev python3-pytest  # the Python module and its tests
           libzmq3-dev iceoryx libiceoryx-posh-dev)  # the last three: shmq-bench's peers
 # Callers that need more (the fuzzers need clang) name them in SHMQ_EXTRA_PACKAGES.
 read -r -a EXTRA <<< "${SHMQ_EXTRA_PACKAGES:-}"

@@ -1,6 +1,8 @@
 // Exit codes shared by every shmq program (documented in --help and the README).
 #pragma once
 
+#include "shmq/errors.hpp"
+
 namespace shmq::cli {
 
 enum ExitCode : int {
@@ -14,6 +16,33 @@ enum ExitCode : int {
   kExitRejected = 6,  // producer: an input message was larger than the slot size
   kExitInUse = 7,     // shmq remove: live processes are attached (and no --force)
 };
+
+// The exit code for a failure to open or attach to a queue; cancelled (a stop signal while
+// waiting) is the signal's code instead (interrupted_exit_code()), which this cannot know.
+constexpr int exit_code_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid_argument:
+    case ErrorCode::invalid_name:
+      return kExitUsage;
+    case ErrorCode::not_ready:
+    case ErrorCode::not_found:
+    case ErrorCode::already_exists:
+    case ErrorCode::permission_denied:
+    case ErrorCode::incompatible:
+    case ErrorCode::corrupt:
+    case ErrorCode::geometry_mismatch:
+    case ErrorCode::role_taken:
+    case ErrorCode::table_full:
+    case ErrorCode::no_space:
+      return kExitBadQueue;
+    case ErrorCode::timeout:
+      return kExitTimeout;
+    case ErrorCode::system:
+    case ErrorCode::cancelled:
+      break;
+  }
+  return kExitFailure;
+}
 
 // Stopped by signal `signo` (SIGHUP, SIGINT, SIGTERM) after a clean shutdown: 128 + signo, as a
 // shell reports a process the signal killed (129, 130, 143).

@@ -70,30 +70,8 @@ std::optional<bool> parse_multiplicity(const po::variables_map& values, const ch
   throw UsageError(std::string("--") + option + " must be 'single' or 'multi', not '" + text + "'");
 }
 
-int exit_code_for(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::invalid_argument:
-    case ErrorCode::invalid_name:
-      return kExitUsage;
-    case ErrorCode::system:
-      return kExitFailure;
-    case ErrorCode::not_ready:
-    case ErrorCode::not_found:
-    case ErrorCode::already_exists:
-    case ErrorCode::permission_denied:
-    case ErrorCode::incompatible:
-    case ErrorCode::corrupt:
-    case ErrorCode::geometry_mismatch:
-    case ErrorCode::role_taken:
-    case ErrorCode::table_full:
-    case ErrorCode::no_space:
-      return kExitBadQueue;
-    case ErrorCode::timeout:
-      return kExitTimeout;
-    case ErrorCode::cancelled:
-      return interrupted_exit_code();
-  }
-  return kExitFailure;
+int exit_code_for_failure(ErrorCode code) {
+  return code == ErrorCode::cancelled ? interrupted_exit_code() : exit_code_for(code);
 }
 
 // Names the words that are no option by their place in `order`; a word beyond it (or any word,
@@ -118,7 +96,7 @@ int run_body(const char* program, const std::function<int()>& body) {
     return kExitUsage;
   } catch (const Error& e) {
     std::cerr << program << ": " << e.what() << "\n";
-    return exit_code_for(e.code());
+    return exit_code_for_failure(e.code());
   } catch (const std::exception& e) {
     std::cerr << program << ": " << e.what() << "\n";
     return kExitFailure;

@@ -134,4 +134,24 @@ timeout -k 5 "$LIMIT" "$WORK/readme-example" > "$WORK/readme-example.out" ||
 [[ $(cat "$WORK/readme-example.out") == $'hello\nfrom\nanother\nprocess' ]] ||
   fail "the README's example printed: $(cat "$WORK/readme-example.out")"
 [[ ! -e /dev/shm/$q ]] || fail "the README's example left its queue"
+
+echo "the Python package, from the prefix's site-packages, runs the README's Python example"
+PYTHON=$(sed -n 's/^SHMQ_PYTHON_INTERPRETER:INTERNAL=//p' "$BUILD/CMakeCache.txt")
+if [[ ! -d $BUILD/python/shmq ]]; then
+  echo "SKIP Python: the build has no module (python3-dev and pybind11-dev were not found)"
+else
+  package=$(find "$PREFIX/lib" -path '*-packages/shmq/__init__.py' -printf '%h\n')
+  [[ -n $package && -e $package/__init__.pyi && -e $package/py.typed ]] ||
+    fail "the install lacks the Python package, or its stubs"
+  ls "$package"/_shmq.*.so > /dev/null || fail "the install lacks the extension module"
+  new_queue readme-python; q=$Q
+  awk '/^```python$/ { inside = 1; next } inside && /^```$/ { exit } inside' "$ROOT/README.md" |
+    sed "s/\"jobs\"/\"$q\"/g" > "$WORK/readme-example.py"
+  [[ -s $WORK/readme-example.py ]] || fail "the README has no Python example"
+  (cd "$WORK" && PYTHONPATH=${package%/shmq} timeout -k 5 "$LIMIT" "$PYTHON" readme-example.py \
+     > "$WORK/readme-python.out") || fail "the README's Python example failed"
+  [[ $(cat "$WORK/readme-python.out") == $'job 0\njob 1\njob 2' ]] ||
+    fail "the README's Python example printed: $(cat "$WORK/readme-python.out")"
+  [[ ! -e /dev/shm/$q ]] || fail "the README's Python example left its queue"
+fi
 echo "PASS"
