@@ -12,8 +12,11 @@ for c in 1 2; do
   consumers[$c]=$!
 done
 wait_for_queue "$q"
+# Each producer sends only once both consumers are attached: one that came and went before the
+# second consumer attached would not count for that consumer's --expect-producers, which would
+# then wait for ever (seen in 1 run of about 100).
 for p in 1 2 3; do
-  start "$PRODUCER" --name "$q" --input "$WORK/in$p" --quiet
+  start "$PRODUCER" --name "$q" --input "$WORK/in$p" --await-consumers 2 --quiet
   producers[$p]=$!
 done
 for p in 1 2 3; do expect_exit "${producers[$p]}" 0 "producer $p"; done
