@@ -34,5 +34,15 @@ echo "== 3. Five million checkable 64-byte messages, verified =="
 "$BIN/consumer" --name "$QUEUE" --verify --timeout 30 &
 "$BIN/producer" --name "$QUEUE" --count 5M --size 64 --timeout 30
 wait
+
+PYTHON=$(sed -n 's/^SHMQ_PYTHON_INTERPRETER:INTERNAL=//p' "$ROOT/build/CMakeCache.txt")
+if [[ -n $PYTHON && -d $ROOT/build/python/shmq ]]; then
+  echo
+  echo "== 4. The documents' pipeline in Python: producer and consumer in separate processes =="
+  PYTHONPATH=$ROOT/build/python timeout 30 "$PYTHON" "$ROOT/examples/python/pipeline.py" \
+    --seconds 0.001 --queue "$QUEUE-py" 2>&1 |
+    awk '{ line[NR] = $0 } END { for (i = 1; i <= NR; i++)
+           if (i <= 4 || i > NR - 4) print line[i]; else if (i == 5) print "  ..." }'
+fi
 echo
 echo "Try it in two terminals:  build/bin/consumer --name q   and   build/bin/producer --name q --input -"
