@@ -53,7 +53,10 @@ _open_handles = weakref.WeakSet()
 
 def _close_own_handles():
     for handle in list(_open_handles):
-        handle._close_if_ours()
+        try:
+            handle._close_if_ours()
+        except Exception:  # noqa: BLE001 - one handle that cannot close leaves the others open
+            pass
 
 
 class _ProcessHooks:

@@ -74,6 +74,7 @@ std::chrono::milliseconds milliseconds_of(double seconds, const char* keyword) {
   if (!(seconds >= 0) || !std::isfinite(seconds)) {
     throw py::value_error(std::string(keyword) + " must be a non-negative number of seconds");
   }
+  if (seconds > 1e9) seconds = 1e9;  // longer than any process lives, and no overflow below
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(seconds * 1000)));
 }
 

@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "errors.hpp"
 
@@ -77,9 +78,10 @@ class Attachment {
     attach();
   }
   ~Attachment() {
-    if (!handle_) return;
+    if (!handle_ && retired_.empty()) return;
     py::gil_scoped_release unlocked;  // closing may wait for the queue's mutex
     handle_.reset();
+    retired_.clear();
   }
   Attachment(const Attachment&) = delete;
   Attachment& operator=(const Attachment&) = delete;
@@ -99,6 +101,7 @@ class Attachment {
   };
 
   [[nodiscard]] Use use() {
+    forget_inherited_thread();
     if (busy_) {
       raise_usage(std::string("this ") + kind_ + " is in use by another thread: give each " +
                   "thread its own");
@@ -115,19 +118,25 @@ class Attachment {
     return Use(*this);
   }
 
-  // Detaches (a copy inherited across fork only lets go of its mapping). Idempotent.
-  void close() {
+  // Detaches (a copy inherited across fork only lets go of its mapping). Idempotent. With
+  // keep_mapping, the segment stays mapped until this object goes: memoryviews still show it.
+  void close(bool keep_mapping = false) {
+    forget_inherited_thread();
     if (busy_) raise_usage(std::string("close() while another thread is inside this ") + kind_);
     if (!handle_) return;
     const bool ours = generation_ == fork_generation();
-    py::gil_scoped_release unlocked;  // close() may wait for the queue's mutex
-    if (ours) handle_->close();
+    // Out of handle_ before the GIL goes: another thread finds the handle closed, not half so.
+    std::optional<Handle> closing = std::move(handle_);
     handle_.reset();
+    {
+      py::gil_scoped_release unlocked;  // close() may wait for the queue's mutex
+      if (ours) closing->close();
+      if (!keep_mapping) closing.reset();
+    }
+    if (closing) retired_.push_back(std::move(*closing));
   }
-  // Closes the handle if this process attached it: what the exit of a process does to its own.
-  void close_if_ours() {
-    if (handle_ && generation_ == fork_generation()) close();
-  }
+  // Whether the handle is open and this process attached it.
+  [[nodiscard]] bool ours() const noexcept { return handle_ && generation_ == fork_generation(); }
   void allow_reattach() noexcept { reattach_allowed_ = generation_ != fork_generation(); }
 
   [[nodiscard]] bool closed() const noexcept { return !handle_; }
@@ -137,13 +146,25 @@ class Attachment {
   [[nodiscard]] const py::object& loads() const noexcept { return loads_; }
 
  private:
+  // A thread that was inside the handle when the process forked does not exist in the child.
+  void forget_inherited_thread() noexcept {
+    if (generation_ != fork_generation()) busy_ = false;
+  }
+
   void attach() {
     std::optional<Handle> attached;
-    {
+    busy_ = true;  // no other thread in while the GIL is released below
+    try {
       py::gil_scoped_release unlocked;  // opening waits (bounded) for a creator and the mutex
       attached.emplace(spec_.name, spec_.open_mode, spec_.config, options_);
+    } catch (...) {
+      busy_ = false;
+      throw;
     }
-    handle_.reset();  // an inherited copy, if any: it leaves the queue alone
+    busy_ = false;
+    // An inherited copy leaves the queue alone; it stays mapped, since memoryviews inherited
+    // with it may still show its slots.
+    if (handle_) retired_.push_back(std::move(*handle_));
     handle_ = std::move(attached);
     generation_ = fork_generation();
     attached_by_ = getpid();
@@ -156,6 +177,7 @@ class Attachment {
   py::object dumps_ = py::none();
   py::object loads_ = py::none();
   std::optional<Handle> handle_;
+  std::vector<Handle> retired_;  // closed or inherited handles still mapped (see close())
   std::uint64_t generation_ = 0;
   pid_t attached_by_ = 0;
   bool reattach_allowed_ = false;

@@ -27,8 +27,7 @@ PyBatch& batch_of(const MessageBuffer& buffer) {
 
 int get_buffer(PyObject* self, Py_buffer* view, int flags) {
   auto& buffer = *reinterpret_cast<MessageBuffer*>(self);
-  PyBatch& batch = batch_of(buffer);
-  if (!batch.held()) {
+  if (buffer.batch == nullptr || !batch_of(buffer).held()) {
     PyErr_SetString(PyExc_ValueError, "the batch was released: its messages are gone");
     return -1;
   }
@@ -36,7 +35,7 @@ int get_buffer(PyObject* self, Py_buffer* view, int flags) {
       0) {
     return -1;
   }
-  batch.count_export(+1);
+  batch_of(buffer).count_export(+1);
   return 0;
 }
 
@@ -57,7 +56,9 @@ PyType_Slot message_buffer_slots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(deallocate)},
     {Py_tp_doc, const_cast<char*>("A message of a shmq.Batch, exported as a memoryview.")},
     {0, nullptr}};
-PyType_Spec message_buffer_spec{"shmq._MessageBuffer", sizeof(MessageBuffer), 0, Py_TPFLAGS_DEFAULT,
+// Made only by PyBatch::view(): one made from Python would point nowhere.
+PyType_Spec message_buffer_spec{"shmq._MessageBuffer", sizeof(MessageBuffer), 0,
+                                Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
                                 message_buffer_slots};
 PyObject* message_buffer_type = nullptr;  // made once, when the module is imported
 
@@ -97,7 +98,9 @@ py::object PyBatch::view(py::handle self, std::ptrdiff_t i) {
   buffer->data = message.data();
   buffer->size = static_cast<Py_ssize_t>(message.size());
   const auto exporter = py::reinterpret_steal<py::object>(reinterpret_cast<PyObject*>(buffer));
-  return py::reinterpret_steal<py::object>(PyMemoryView_FromObject(exporter.ptr()));
+  auto view = py::reinterpret_steal<py::object>(PyMemoryView_FromObject(exporter.ptr()));
+  if (!view) throw py::error_already_set();
+  return view;
 }
 
 bool PyBatch::still_held() const {

@@ -55,7 +55,7 @@ void add_common_members(py::class_<Binding>& cls) {
           "Whether every slot is filled (a snapshot).")
       .def_property_readonly("created", &Binding::created, "Whether this handle created the queue.")
       .def("_allow_reattach", [](Binding& self) { self.attachment().allow_reattach(); })
-      .def("_close_if_ours", [](Binding& self) { self.attachment().close_if_ours(); });
+      .def("_close_if_ours", &Binding::close_if_ours);
 }
 
 }  // namespace shmq::python

@@ -2,6 +2,7 @@
 // its zero-copy batches in batch_binding.cpp).
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <span>
 #include <vector>
@@ -58,6 +59,7 @@ class PyConsumer {
     const auto until = deadline_for(block, timeout);
     let_go_of_held_batch();
     auto handle = attachment_.use();
+    if (!undecoded_.empty()) return decoded(pending_item());
     Status status = handle->try_get(message_);
     if (status == Status::empty && block) {
       status = wait_in_slices(
@@ -88,6 +90,11 @@ class PyConsumer {
     const auto until = deadline_for(block, timeout);
     let_go_of_held_batch();
     auto handle = attachment_.use();
+    if (!undecoded_.empty()) {
+      py::list items;
+      while (!undecoded_.empty()) items.append(pending_item());
+      return decoded_all(items);
+    }
     for (;;) {
       const Status status = wait_in_slices(
           [&](Clock::time_point end) { return handle->take(batch_, max_slots, end); }, until);
@@ -97,12 +104,12 @@ class PyConsumer {
         raise_status(status, "get_many");
       }
       py::list items;
-      for (const auto message : batch_) items.append(decoded(bytes_of(message)));
+      for (const auto message : batch_) items.append(bytes_of(message));
       // A lease that ran out meanwhile: others have these messages now, and the views may have
       // shown later ones. Take again rather than hand out a copy that may be someone else's.
       const bool still_ours = handle->still_holds(batch_);
       handle->release(batch_);
-      if (still_ours) return items;
+      if (still_ours && !items.empty()) return decoded_all(items);
     }
   }
 
@@ -122,6 +129,10 @@ class PyConsumer {
     }
     batch.held_ = true;
     held_ = &batch;
+    if (batch.batch_.empty()) {  // only slots a dead producer left: nothing to read, take again
+      release(batch);
+      take(batch, max_slots, block, timeout);
+    }
   }
   void release(PyBatch& batch) {
     attachment_.use()->release(batch.batch_);
@@ -140,6 +151,17 @@ class PyConsumer {
     let_go_of_held_batch();
     attachment_.close();
   }
+  // What the exit of a process does to a handle it attached: closed even while memoryviews of
+  // its batch live (another exit handler may read them), the segment then left mapped.
+  void close_if_ours() {
+    if (!attachment_.ours()) return;
+    const bool views_alive = held_ != nullptr && held_->exports_ > 0;
+    if (held_ != nullptr) {  // handed back by the close below
+      held_->held_ = false;
+      held_ = nullptr;
+    }
+    attachment_.close(views_alive);
+  }
 
   [[nodiscard]] std::uint32_t qsize() { return attachment_.use()->depth(); }
   [[nodiscard]] const Geometry& geometry() { return attachment_.use()->geometry(); }
@@ -152,6 +174,31 @@ class PyConsumer {
   py::object decoded(py::bytes raw) const {
     return attachment_.loads().is_none() ? std::move(raw) : attachment_.loads()(raw);
   }
+  // Decodes a list of raw items in place. If the serializer fails on one, the items before it
+  // are returned, and it and those after it are kept for the next read (which raises for it):
+  // nothing is lost but the item that cannot be loaded, and the order holds.
+  py::list decoded_all(py::list& items) {
+    if (attachment_.loads().is_none()) return items;
+    const auto count = static_cast<std::size_t>(py::len(items));
+    std::size_t i = 0;
+    try {
+      for (; i < count; ++i) items[i] = attachment_.loads()(items[i]);
+    } catch (...) {
+      for (std::size_t k = i == 0 ? 1 : i; k < count; ++k) {
+        undecoded_.push_back(py::reinterpret_borrow<py::bytes>(items[k]));
+      }
+      if (i == 0) throw;
+      py::list loaded;
+      for (std::size_t k = 0; k < i; ++k) loaded.append(items[k]);
+      return loaded;
+    }
+    return items;
+  }
+  py::bytes pending_item() {
+    py::bytes item = std::move(undecoded_.front());
+    undecoded_.pop_front();
+    return item;
+  }
 
   // A consumer holds one batch at a time: any other read (or close) releases the one taken
   // before, or raises while its memoryviews are alive.
@@ -160,9 +207,10 @@ class PyConsumer {
   }
 
   Attachment<Consumer> attachment_;
-  PyBatch* held_ = nullptr;         // the batch taken last, while it holds its slots
-  std::vector<std::byte> message_;  // get()'s copy, reused
-  ReadBatch batch_;                 // get_many()'s batch, reused
+  PyBatch* held_ = nullptr;          // the batch taken last, while it holds its slots
+  std::deque<py::bytes> undecoded_;  // items taken, left when the serializer failed on one
+  std::vector<std::byte> message_;   // get()'s copy, reused
+  ReadBatch batch_;                  // get_many()'s batch, reused
 };
 
 }  // namespace shmq::python

@@ -64,10 +64,14 @@ void register_errors(py::module_& module) {
     try {
       if (thrown) std::rethrow_exception(thrown);
     } catch (const Error& error) {
-      set_error(class_for(error.code()), error.what(), to_string(error.code()), error.sys_errno());
+      set_python_error(error);
     }
   });
   module.attr("_errors") = errors;
+}
+
+void set_python_error(const Error& error) {
+  set_error(class_for(error.code()), error.what(), to_string(error.code()), error.sys_errno());
 }
 
 void raise_error(const Error& error) {

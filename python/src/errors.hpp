@@ -16,6 +16,9 @@ namespace py = pybind11;
 // its class. Called once, when the module is imported.
 void register_errors(py::module_& module);
 
+// Sets the Python exception for `error` (its class, message, code name and errno) without
+// throwing: for code that returns to Python itself.
+void set_python_error(const Error& error);
 // Raises the Python exception for `error` (its message, code name and errno).
 [[noreturn]] void raise_error(const Error& error);
 // Raises the exception for a status no call of the binding can go on from (corrupt, lost, ...),

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "errors.hpp"
+
 namespace shmq::python {
 
 namespace py = pybind11;
@@ -30,6 +32,8 @@ PyObject* call_guarded(Body&& body) noexcept {
     error.restore();
   } catch (py::builtin_exception& error) {
     error.set_error();
+  } catch (const Error& error) {  // opening again, in a multiprocessing child
+    set_python_error(error);
   } catch (const std::bad_alloc&) {
     PyErr_NoMemory();
   } catch (const std::exception& error) {

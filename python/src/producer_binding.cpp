@@ -141,6 +141,10 @@ class PyProducer {
   }
 
   void close() { attachment_.close(); }
+  // What the exit of a process does to a handle it attached.
+  void close_if_ours() {
+    if (attachment_.ours()) attachment_.close();
+  }
   [[nodiscard]] std::uint32_t qsize() { return attachment_.use()->depth(); }
   [[nodiscard]] const Geometry& geometry() { return attachment_.use()->geometry(); }
   [[nodiscard]] bool created() { return attachment_.use()->created_queue(); }

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -202,3 +203,70 @@ def test_the_pipeline_example_stores_every_number_it_got(queue_name):
     stored = re.findall(r"Consumer storing message: (\d+) \(queue size=\d+\)", result.stderr)
     assert got and stored == got
     assert "Consumer received end of stream" in result.stderr
+
+
+def read_inherited_view(consumer, view, results):
+    results.put((consumer.qsize(), bytes(view)))  # qsize() attaches again, here
+
+
+def test_a_view_inherited_by_a_multiprocessing_child_stays_readable(queue_name):
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    with shmq.Producer(queue_name) as producer, shmq.Consumer(queue_name) as consumer:
+        producer.put(b"hello")
+        batch = consumer.take()
+        view = batch[0]
+        child = context.Process(target=read_inherited_view, args=(consumer, view, results))
+        child.start()
+        finish([child])  # it died of SIGSEGV before: attaching again unmapped the view
+        assert results.get(timeout=LIMIT) == (0, b"hello")
+        view.release()
+        batch.release()
+
+
+def fail_to_attach_again(consumer, results):
+    for call in (consumer.get_nowait, consumer.get_many):
+        try:
+            call()
+        except Exception as error:  # noqa: BLE001 - its class is the result
+            results.put(type(error).__name__)
+
+
+def test_a_fast_method_raises_the_library_error_as_its_class(queue_name):
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    shmq.Producer(queue_name).close()
+    consumer = shmq.Consumer(queue_name, create=False)
+    shmq.remove_queue(queue_name, force=True)  # the child's attaching again finds no queue
+    child = context.Process(target=fail_to_attach_again, args=(consumer, results))
+    child.start()
+    finish([child])
+    # get_nowait (a fast-call method) raised RuntimeError before
+    assert [results.get(timeout=LIMIT) for _ in range(2)] == ["QueueInvalid", "QueueInvalid"]
+    consumer.close()
+
+
+def use_inherited_handle(consumer, results):
+    try:
+        consumer.get(timeout=0.01)
+    except Exception as error:  # noqa: BLE001 - its class is the result
+        results.put(type(error).__name__)
+
+
+def test_a_child_forked_while_a_thread_waits_in_the_handle_can_use_its_copy(queue_name):
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    with shmq.Producer(queue_name) as producer, shmq.Consumer(queue_name) as consumer:
+        waiter = threading.Thread(target=lambda: consumer.get(timeout=LIMIT))
+        waiter.start()
+        while True:  # until the thread is inside get()
+            try:
+                consumer.qsize()
+            except shmq.UsageError:
+                break
+        child = context.Process(target=use_inherited_handle, args=(consumer, results))
+        child.start()
+        finish([child])
+        producer.put(b"wake")
+        waiter.join(timeout=LIMIT)
+    assert results.get(timeout=LIMIT) == "Empty"  # "in use by another thread" before

@@ -304,3 +304,55 @@ def test_help_explains_the_classes():
 def test_repr_names_the_queue(pair):
     producer, _ = pair
     assert repr(producer).startswith(f"shmq.Producer('{producer.name}', capacity=8")
+
+
+def test_the_exporter_behind_a_view_cannot_be_made_from_python(pair):
+    producer, consumer = pair
+    producer.put(b"x")
+    with consumer.take() as batch:
+        view = batch[0]
+        with pytest.raises(TypeError):
+            type(view.obj)()  # it would point nowhere (it crashed before)
+        view.release()
+
+
+class Picky:
+    """A serializer that cannot load the string "bad"."""
+
+    @staticmethod
+    def dumps(obj):
+        return pickle.dumps(obj)
+
+    @staticmethod
+    def loads(data):
+        obj = pickle.loads(data)
+        if obj == "bad":
+            raise ValueError("cannot load this one")
+        return obj
+
+
+def test_an_item_the_serializer_cannot_load_is_the_only_one_lost(queue_name):
+    with shmq.Producer(queue_name, serializer=Picky) as producer, \
+            shmq.Consumer(queue_name, serializer=Picky) as consumer:
+        producer.put_many([1, "bad", 2, 3])
+        assert consumer.get_many() == [1]  # it lost 1, 2 and 3 with "bad" before
+        with pytest.raises(ValueError):
+            consumer.get_many()
+        assert consumer.get_many() == [2, 3]
+        producer.put_many(["bad", 4])
+        with pytest.raises(ValueError):
+            consumer.get()
+        assert consumer.get() == 4
+
+
+def test_the_exit_hook_closes_a_consumer_whose_views_live_and_keeps_them_readable(pair):
+    producer, consumer = pair
+    producer.put(b"still here")
+    batch = consumer.take()
+    view = batch[0]
+    consumer._close_if_ours()  # what a process's exit does (it unmapped the slots before)
+    assert consumer.closed
+    assert bytes(view) == b"still here"
+    with pytest.raises(ValueError):
+        batch[0]
+    view.release()
