@@ -86,7 +86,6 @@ class PyConsumer {
   }
 
   py::list get_many(std::uint32_t max_slots, bool block, const std::optional<double>& timeout) {
-    if (max_slots == 0) throw py::value_error("max_items must be at least 1");
     const auto until = deadline_for(block, timeout);
     let_go_of_held_batch();
     auto handle = attachment_.use();
@@ -96,43 +95,26 @@ class PyConsumer {
       return decoded_all(items);
     }
     for (;;) {
-      const Status status = wait_in_slices(
-          [&](Clock::time_point end) { return handle->take(batch_, max_slots, end); }, until);
-      if (status == Status::timeout) raise_empty();
-      if (status == Status::end_of_stream) raise_end_of_stream(attachment_.spec().name);
-      if (status != Status::ok && (status != Status::corrupt || batch_.empty())) {
-        raise_status(status, "get_many");
-      }
+      take_messages(*handle, batch_, max_slots, until);
       py::list items;
       for (const auto message : batch_) items.append(bytes_of(message));
       // A lease that ran out meanwhile: others have these messages now, and the views may have
       // shown later ones. Take again rather than hand out a copy that may be someone else's.
       const bool still_ours = handle->still_holds(batch_);
       handle->release(batch_);
-      if (still_ours && !items.empty()) return decoded_all(items);
+      if (still_ours) return decoded_all(items);
     }
   }
 
   // Takes a batch to read in place (see PyBatch), releasing the one held before.
   void take(PyBatch& batch, std::uint32_t max_slots, bool block,
             const std::optional<double>& timeout) {
-    if (max_slots == 0) throw py::value_error("max_items must be at least 1");
     const auto until = deadline_for(block, timeout);
     let_go_of_held_batch();
     auto handle = attachment_.use();
-    const Status status = wait_in_slices(
-        [&](Clock::time_point end) { return handle->take(batch.batch_, max_slots, end); }, until);
-    if (status == Status::timeout) raise_empty();
-    if (status == Status::end_of_stream) raise_end_of_stream(attachment_.spec().name);
-    if (status != Status::ok && (status != Status::corrupt || batch.batch_.empty())) {
-      raise_status(status, "take");
-    }
+    take_messages(*handle, batch.batch_, max_slots, until);
     batch.held_ = true;
     held_ = &batch;
-    if (batch.batch_.empty()) {  // only slots a dead producer left: nothing to read, take again
-      release(batch);
-      take(batch, max_slots, block, timeout);
-    }
   }
   void release(PyBatch& batch) {
     attachment_.use()->release(batch.batch_);
@@ -198,6 +180,25 @@ class PyConsumer {
     py::bytes item = std::move(undecoded_.front());
     undecoded_.pop_front();
     return item;
+  }
+
+  // Takes a batch of at least one message, by `until` (one of only slots a dead producer left
+  // is released and taken again); raises queue.Empty, EndOfStream, or the status's error.
+  void take_messages(Consumer& handle, ReadBatch& batch, std::uint32_t max_slots,
+                     std::optional<Clock::time_point> until) {
+    if (max_slots == 0) throw py::value_error("max_items must be at least 1");
+    for (;;) {
+      const Status status = wait_in_slices(
+          [&](Clock::time_point end) { return handle.take(batch, max_slots, end); }, until);
+      if (status == Status::timeout) raise_empty();
+      if (status == Status::end_of_stream) raise_end_of_stream(attachment_.spec().name);
+      // corrupt with good messages: they are handed out; the next call meets the corruption
+      if (status != Status::ok && (status != Status::corrupt || batch.empty())) {
+        raise_status(status, "take");
+      }
+      if (!batch.empty()) return;
+      handle.release(batch);
+    }
   }
 
   // A consumer holds one batch at a time: any other read (or close) releases the one taken

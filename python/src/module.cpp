@@ -11,21 +11,14 @@ namespace shmq::python {
 namespace {
 
 // As `shmq remove`: refused (InUse) while live processes are attached, unless forced; a broken
-// queue of ours is removed all the same, another program's file is not.
+// queue of ours is removed all the same, another program's file never (live_processes()).
 bool remove_named_queue(const std::string& name, bool force) {
-  if (!force) {
-    std::string live;
-    try {
-      for (const auto& process : inspect_queue(name).processes) {
-        if (process.alive) live += (live.empty() ? "" : ", ") + std::to_string(process.pid);
-      }
-    } catch (const Error& e) {
-      if (e.code() == ErrorCode::incompatible || e.code() == ErrorCode::invalid_name) throw;
-    }
-    if (!live.empty()) {
-      raise_in_use("queue '" + name + "' has live processes attached (pid " + live +
-                   "); stop them first, or pass force=True");
-    }
+  const auto live = live_processes(name);
+  if (!live.empty() && !force) {
+    std::string pids;
+    for (const auto pid : live) pids += (pids.empty() ? "" : ", ") + std::to_string(pid);
+    raise_in_use("queue '" + name + "' has live processes attached (pid " + pids +
+                 "); stop them first, or pass force=True");
   }
   return remove_queue(name);
 }

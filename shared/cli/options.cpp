@@ -10,6 +10,7 @@
 #include "exit_codes.hpp"
 #include "shmq/admin.hpp"
 #include "shmq/errors.hpp"
+#include "shmq/admin.hpp"
 #include "shmq/inspect.hpp"
 #include "shmq/version.hpp"
 #include "signals.hpp"
@@ -18,6 +19,12 @@ namespace po = boost::program_options;
 
 namespace shmq::cli {
 namespace {
+
+std::string pid_list(const std::vector<std::uint32_t>& pids) {
+  std::string list;
+  for (const auto pid : pids) list += (list.empty() ? "" : ", ") + std::to_string(pid);
+  return list;
+}
 
 std::uint64_t parse_scaled(const std::string& text, const char* option, std::uint64_t k) {
   const auto bad = [&](const char* why) {
@@ -277,20 +284,12 @@ void report_repairs(const char* program, const CommonOptions& options, std::uint
 
 int remove_queue(const char* program, const std::string& name, bool quiet, bool force,
                  const QueueConfig& config) {
-  try {
-    std::string live;
-    for (const auto& process : inspect_queue(name, config).processes) {
-      if (process.alive) live += (live.empty() ? "" : ", ") + std::to_string(process.pid);
-    }
-    if (!live.empty() && !force) {
-      std::cerr << program << ": queue '" << name << "' has live processes attached (pid "
-                << live << "); stop them first, or use shmq remove --force\n";
-      return kExitInUse;
-    }
-  } catch (const Error& e) {
-    // A broken queue of ours is removed all the same; another program's or another user's file
-    // that is no queue (incompatible), or no regular file, is not.
-    if (e.code() == ErrorCode::incompatible || e.code() == ErrorCode::invalid_name) throw;
+  // Asked even when forced: another program's file, or no regular file, is never removed.
+  const auto live = live_processes(name, config);
+  if (!live.empty() && !force) {
+    std::cerr << program << ": queue '" << name << "' has live processes attached (pid "
+              << pid_list(live) << "); stop them first, or use shmq remove --force\n";
+    return kExitInUse;
   }
   if (!shmq::remove_queue(name)) {
     std::cerr << program << ": queue '" << name << "' does not exist\n";

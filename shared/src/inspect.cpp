@@ -1,5 +1,7 @@
 #include "shmq/inspect.hpp"
 
+#include "shmq/admin.hpp"
+
 #include <algorithm>
 
 #include "shmq/detail/process_table.hpp"
@@ -177,6 +179,19 @@ QueueSnapshot inspect_queue(const std::string& name, const QueueConfig& config) 
   check_invariants(segment, counts, snapshot);
   read_processes(segment, snapshot);
   return snapshot;
+}
+
+std::vector<std::uint32_t> live_processes(const std::string& name, const QueueConfig& config) {
+  std::vector<std::uint32_t> live;
+  try {
+    for (const auto& process : inspect_queue(name, config).processes) {
+      if (process.alive) live.push_back(process.pid);
+    }
+  } catch (const Error& e) {
+    // A broken queue of ours is no one's to guard; another program's file, or no name, is.
+    if (e.code() == ErrorCode::incompatible || e.code() == ErrorCode::invalid_name) throw;
+  }
+  return live;
 }
 
 }  // namespace shmq

@@ -1,7 +1,11 @@
 // Operating on a queue by its name, without attaching to it.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
+
+#include "shmq/geometry.hpp"
 
 namespace shmq {
 
@@ -11,5 +15,12 @@ namespace shmq {
 // no such queue; throws shmq::Error if it may not be removed (another user's file in a sticky
 // /dev/shm, a name that is not valid). Anyone may call it; it never blocks.
 bool remove_queue(const std::string& name);
+
+// The pids of the live processes attached to the named queue: what `shmq remove` refuses to
+// remove it under. A queue of ours too broken to inspect has none (it may be removed); a file
+// that is no queue (incompatible) or a name that is not valid throws shmq::Error, as
+// inspect_queue() does. Never blocks but for QueueConfig::ready_timeout.
+[[nodiscard]] std::vector<std::uint32_t> live_processes(const std::string& name,
+                                                        const QueueConfig& config = {});
 
 }  // namespace shmq
