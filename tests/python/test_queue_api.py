@@ -1,6 +1,7 @@
 """shmq's queue.Queue vocabulary in one process: every method, its exceptions and their
 boundaries."""
 
+import os
 import pickle
 import queue
 import threading
@@ -356,3 +357,15 @@ def test_the_exit_hook_closes_a_consumer_whose_views_live_and_keeps_them_readabl
     with pytest.raises(ValueError):
         batch[0]
     view.release()
+
+
+def test_remove_queue_never_removes_a_file_that_is_no_queue(queue_name):
+    path = f"/dev/shm/{queue_name}"
+    with open(path, "wb") as other_program:
+        other_program.write(os.urandom(100_000))  # what another program squatting the name has
+    os.chmod(path, 0o600)
+    for force in (False, True):  # force=True removed it before
+        with pytest.raises(shmq.QueueInvalid):
+            shmq.remove_queue(queue_name, force=force)
+    assert os.path.exists(path)
+    os.unlink(path)
